@@ -1,0 +1,162 @@
+//! Attaching comments to the line-owning nodes of a parsed module (imports, blocks, `let` statements, body
+//! results), so that `nasc fmt` keeps them. A comment inside an expression that owns no line is moved before
+//! the statement that contains it: comments are moved, never lost. A blank line (or several) between two
+//! nodes of a sequence is kept as one blank line (`Comments::blank_before`; never before a first node).
+
+use super::ast::*;
+use super::lexer::RawComment;
+
+struct Lines {
+    starts: Vec<usize>,
+    blank: Vec<bool>,
+}
+
+impl Lines {
+    fn new(src: &str) -> Lines {
+        let mut starts = vec![0];
+        starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
+        let blank = src.split('\n').map(|l| l.trim().is_empty()).collect();
+        Lines { starts, blank }
+    }
+
+    fn line(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&s| s <= offset) - 1
+    }
+
+    /// The line of the last character of `[start, end)`.
+    fn last_line(&self, start: usize, end: usize) -> usize {
+        self.line(end.saturating_sub(1).max(start))
+    }
+
+    fn any_blank(&self, from: usize, to: usize) -> bool {
+        (from..to).any(|l| self.blank.get(l).copied().unwrap_or(false))
+    }
+}
+
+/// A node of a sequence that can own comments.
+struct Slot<'a> {
+    start: usize,
+    end: usize,
+    comments: &'a mut Comments,
+    /// Bodies nested in the node (comments inside the node go there when one contains them).
+    bodies: Vec<&'a mut Body>,
+}
+
+pub fn attach_comments(module: &mut Module, comments: &[RawComment], src: &str) {
+    let lines = Lines::new(src);
+    let slots = module_slots(module);
+    mark_blanks(slots, &lines);
+    for c in comments {
+        place(module_slots(module), c, &lines);
+    }
+}
+
+fn module_slots(module: &mut Module) -> (Vec<Slot<'_>>, &mut Vec<String>) {
+    let mut slots = Vec::new();
+    for i in &mut module.imports {
+        let (start, end) = (i.span.start as usize, i.span.end as usize);
+        slots.push(Slot { start, end, comments: &mut i.comments, bodies: vec![] });
+    }
+    for item in &mut module.items {
+        let (start, end) = (item.span.start as usize, item.span.end as usize);
+        slots.push(Slot { start, end, comments: &mut item.comments, bodies: vec![&mut item.body] });
+    }
+    (slots, &mut module.dangling)
+}
+
+fn body_slots(body: &mut Body) -> (Vec<Slot<'_>>, &mut Vec<String>) {
+    let mut slots = Vec::new();
+    for s in &mut body.stmts {
+        let (start, end) = (s.span.start as usize, s.span.end as usize);
+        let mut bodies = Vec::new();
+        collect_bodies(&mut s.value, &mut bodies);
+        slots.push(Slot { start, end, comments: &mut s.comments, bodies });
+    }
+    let (start, end) = (body.result.span.start as usize, body.result.span.end as usize);
+    let mut bodies = Vec::new();
+    collect_bodies(&mut body.result, &mut bodies);
+    slots.push(Slot { start, end, comments: &mut body.result_comments, bodies });
+    (slots, &mut body.dangling)
+}
+
+fn mark_blanks((slots, _): (Vec<Slot<'_>>, &mut Vec<String>), lines: &Lines) {
+    let mut prev: Option<usize> = None;
+    for slot in slots {
+        if let Some(p) = prev {
+            slot.comments.blank_before = lines.any_blank(p + 1, lines.line(slot.start));
+        }
+        prev = Some(lines.last_line(slot.start, slot.end));
+        for b in slot.bodies {
+            mark_blanks(body_slots(b), lines);
+        }
+    }
+}
+
+fn place((mut slots, dangling): (Vec<Slot<'_>>, &mut Vec<String>), c: &RawComment, lines: &Lines) {
+    let (cs, ce) = (c.span.start as usize, c.span.end as usize);
+    let text = c.text.clone();
+    let cline = lines.line(cs);
+    let ends_on_comment_line = |s: &Slot| c.trailing && lines.last_line(s.start, s.end) == cline;
+    match slots.iter().position(|s| s.end > cs) {
+        Some(i) if slots[i].start < cs => {
+            let slot = slots.swap_remove(i);
+            let inner = slot.bodies.into_iter().find(|b| (b.span.start as usize) < cs && ce < b.span.end as usize);
+            match inner {
+                Some(b) => place(body_slots(b), c, lines),
+                None => slot.comments.leading.push(text),
+            }
+        }
+        Some(i) => {
+            if i > 0 && ends_on_comment_line(&slots[i - 1]) && slots[i - 1].comments.trailing.is_none() {
+                slots[i - 1].comments.trailing = Some(text);
+            } else {
+                slots[i].comments.leading.push(text);
+            }
+        }
+        None => match slots.last_mut() {
+            Some(last) if c.trailing && lines.last_line(last.start, last.end) == cline && last.comments.trailing.is_none() => {
+                last.comments.trailing = Some(text)
+            }
+            _ => dangling.push(text),
+        },
+    }
+}
+
+fn collect_bodies<'a>(e: &'a mut Expr, out: &mut Vec<&'a mut Body>) {
+    match &mut e.kind {
+        ExprKind::If(c, t, f) => {
+            collect_bodies(c, out);
+            out.push(t);
+            out.push(f);
+        }
+        ExprKind::Repeat { count, init, body, .. } => {
+            collect_bodies(count, out);
+            collect_bodies(init, out);
+            out.push(body);
+        }
+        ExprKind::Unary(_, a) => collect_bodies(a, out),
+        ExprKind::Binary(_, a, b) => {
+            collect_bodies(a, out);
+            collect_bodies(b, out);
+        }
+        ExprKind::Call(f, args) => {
+            collect_bodies(f, out);
+            for a in args {
+                collect_bodies(&mut a.value, out);
+            }
+        }
+        ExprKind::List(items) | ExprKind::Choice(ChoiceKind::Options(items)) => {
+            for i in items {
+                collect_bodies(i, out);
+            }
+        }
+        ExprKind::Choice(ChoiceKind::Range { lo, hi, step, .. }) => {
+            collect_bodies(lo, out);
+            collect_bodies(hi, out);
+            if let Some(s) = step {
+                collect_bodies(s, out);
+            }
+        }
+        _ => {}
+    }
+}
