@@ -10,4 +10,5 @@
 
 pub mod base;
 pub mod check;
+pub mod cli;
 pub mod syntax;

@@ -9,7 +9,7 @@ import std.layers.{conv_bn, conv_bn_relu6, conv_bn_act, make_divisible, squeeze_
 
 /// MobileNetV2 inverted residual: 1×1 expand to C * expand → BN → ReLU6 (skipped when expand == 1) →
 /// k×k depthwise (groups = hidden, stride) → BN → ReLU6 → linear 1×1 projection to `out` → BN; plus the
-/// input when stride == 1 and C == out.
+/// input when stride == 1 and C == out (and k is odd, so that the depthwise conv keeps H × W).
 block inverted_residual(x: [B, C, H, W], out: Int, stride: Int = 1, expand: Int = 6, k: Int = 3) -> [B, out, (H + 2 * (k / 2) - k) / stride + 1, (W + 2 * (k / 2) - k) / stride + 1] {
     let hidden = C * expand;
     let h = if expand == 1 {
@@ -19,7 +19,8 @@ block inverted_residual(x: [B, C, H, W], out: Int, stride: Int = 1, expand: Int 
     };
     let h = conv_bn_relu6(h, hidden, k: k, stride: stride, groups: hidden);
     let h = conv_bn(h, out, k: 1);
-    if stride == 1 && C == out {
+    // `k == 2 * (k / 2) + 1` says "k is odd" in a form the checker can use: "same" padding then keeps H × W.
+    if stride == 1 && C == out && k == 2 * (k / 2) + 1 {
         h + x
     } else {
         h
@@ -61,10 +62,11 @@ block mbconv_body(x: [B, C, H, W], out: Int, k: Int = 3, expand: Int = 6, stride
 
 /// MobileNetV3 bottleneck (torchvision `InvertedResidual` of mobilenetv3): kernel `k`, expansion ratio
 /// `expand`, optional squeeze-excite (`se`), hard-swish (`hswish`) or SiLU (`swish`) or ReLU; the input
-/// is added back when stride == 1 and C == out.
+/// is added back when stride == 1 and C == out (and k is odd, so that the shape is kept).
 block mbconv_v3(x: [B, C, H, W], out: Int, k: Int = 3, expand: Int = 6, stride: Int = 1, se: Bool = false, hswish: Bool = false, swish: Bool = false) -> [B, out, (H + 2 * (k / 2) - k) / stride + 1, (W + 2 * (k / 2) - k) / stride + 1] {
     let h = mbconv_body(x, out, k: k, expand: expand, stride: stride, se: se, hswish: hswish, swish: swish);
-    if stride == 1 && C == out {
+    // `k == 2 * (k / 2) + 1` says "k is odd" in a form the checker can use: "same" padding then keeps H × W.
+    if stride == 1 && C == out && k == 2 * (k / 2) + 1 {
         h + x
     } else {
         h
