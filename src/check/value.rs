@@ -112,7 +112,7 @@ fn block_text(b: &BlockVal) -> String {
     match b {
         BlockVal::Def(id) => format!("block#{}", id.0),
         BlockVal::Op(n) => n.to_string(),
-        BlockVal::Choice { decision, options } => format!("choice {decision} of {}", options.len()),
+        BlockVal::Choice { decision, options } => format!("one of {} blocks (decision `{decision}`)", options.len()),
         BlockVal::Unknown => "Block".into(),
     }
 }

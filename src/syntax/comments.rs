@@ -49,6 +49,10 @@ pub fn attach_comments(module: &mut Module, comments: &[RawComment], src: &str) 
     for c in comments {
         place(module_slots(module), c, &lines);
     }
+    // the printer always separates items by one blank line: that is layout, not something to keep
+    for item in &mut module.items {
+        item.comments.blank_before = false;
+    }
 }
 
 fn module_slots(module: &mut Module) -> (Vec<Slot<'_>>, &mut Vec<String>) {
@@ -59,7 +63,21 @@ fn module_slots(module: &mut Module) -> (Vec<Slot<'_>>, &mut Vec<String>) {
     }
     for item in &mut module.items {
         let (start, end) = (item.span.start as usize, item.span.end as usize);
-        slots.push(Slot { start, end, comments: &mut item.comments, bodies: vec![&mut item.body] });
+        // bodies inside the signature (an `if` in a default or a type) can hold comments too
+        let mut bodies = Vec::new();
+        for p in &mut item.params {
+            if let Some(d) = &mut p.default {
+                collect_bodies(d, &mut bodies);
+            }
+            if let TypeExpr::Tensor(dims, _) = &mut p.ty {
+                dims.iter_mut().for_each(|d| collect_bodies(d, &mut bodies));
+            }
+        }
+        if let Some(TypeExpr::Tensor(dims, _)) = &mut item.ret {
+            dims.iter_mut().for_each(|d| collect_bodies(d, &mut bodies));
+        }
+        bodies.push(&mut item.body);
+        slots.push(Slot { start, end, comments: &mut item.comments, bodies });
     }
     (slots, &mut module.dangling)
 }

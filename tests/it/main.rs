@@ -1,0 +1,33 @@
+//! The one integration-test binary (one link of libtorch and z3 for the whole suite).
+
+mod check;
+mod deps;
+mod syntax;
+mod tidy;
+
+use std::path::{Path, PathBuf};
+
+/// The project root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `*.nasl` files under a folder of the project (sorted).
+pub fn nasl_files(dir: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
+        .unwrap_or_else(|e| panic!("reading {dir}: {e}"))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "nasl"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Runs `f` with a large stack (the checker recurses).
+pub fn big_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    nasc::check::with_big_stack(f)
+}
+
+pub fn rel(p: &Path) -> String {
+    p.strip_prefix(root()).unwrap_or(p).display().to_string()
+}
