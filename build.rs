@@ -27,7 +27,10 @@ fn main() {
         }
     }
     if let Some(z3) = std::env::var_os("Z3_LIBRARY_PATH_OVERRIDE").map(PathBuf::from) {
-        println!("cargo:rustc-link-arg=-Wl,-rpath,{}", canonical(&z3).display());
+        println!(
+            "cargo:rustc-link-arg=-Wl,-rpath,{}",
+            canonical(&z3).display()
+        );
     }
 }
 

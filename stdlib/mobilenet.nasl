@@ -89,8 +89,14 @@ block attentive_shortcut(x: [B, C, H, W], out: Int, stride: Int = 1) -> [B, out,
 }
 
 /// AttentiveNAS/AlphaNet MBConv: the MobileNetV3 path (`mbconv_body`) plus `attentive_shortcut`, so every
-/// block is residual, also the strided and width-changing ones.
+/// block is residual, also the strided and width-changing ones. The kernel must be odd for the shortcut to
+/// fit (the space uses 3 and 5); with an even kernel the block has no shortcut.
 block attentive_mbconv(x: [B, C, H, W], out: Int, k: Int = 3, expand: Int = 6, stride: Int = 1, se: Bool = false, hswish: Bool = false, swish: Bool = false) -> [B, out, (H + 2 * (k / 2) - k) / stride + 1, (W + 2 * (k / 2) - k) / stride + 1] {
     let h = mbconv_body(x, out, k: k, expand: expand, stride: stride, se: se, hswish: hswish, swish: swish);
-    h + attentive_shortcut(x, out, stride: stride)
+    // `k == 2 * (k / 2) + 1` says "k is odd" in a form the checker can use: "same" padding then keeps H × W.
+    if k == 2 * (k / 2) + 1 {
+        h + attentive_shortcut(x, out, stride: stride)
+    } else {
+        h
+    }
 }

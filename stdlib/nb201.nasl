@@ -3,17 +3,17 @@
 // the 4-node cell with 6 edges (i < j, node j = sum of its incoming edges; 5^6 = 15,625 cells) and the
 // residual block between stages (`ResNetBasicblock`). Facts: shared/design/epe-nas.md.
 // Every edge operation has the signature (x: [B, C, H, W], c: Int) and keeps the shape when c == C, so
-// the five can stand in one block-valued `choice`.
+// the five can stand in one block-valued `choice` (`_c` where the operation has no use for the width).
 // Known difference: the reference avg_pool_3x3 uses count_include_pad=False; NASL's avg_pool has no
 // such switch (the border values differ, shapes and parameters do not).
 
 /// NAS-Bench-201 `none`: the edge is absent (all zeros of the input's shape).
-block none(x: [B, C, H, W], c: Int) -> [B, C, H, W] {
+block none(x: [B, C, H, W], _c: Int) -> [B, C, H, W] {
     zero(x)
 }
 
 /// NAS-Bench-201 `skip_connect`: the identity.
-block skip(x: [B, C, H, W], c: Int) -> [B, C, H, W] {
+block skip(x: [B, C, H, W], _c: Int) -> [B, C, H, W] {
     identity(x)
 }
 
@@ -34,7 +34,7 @@ block conv3x3(x: [B, C, H, W], c: Int) -> [B, c, H, W] {
 }
 
 /// NAS-Bench-201 `avg_pool_3x3`: 3×3 average pool, stride 1, padding 1 (no parameters).
-block avgpool3x3(x: [B, C, H, W], c: Int) -> [B, C, H, W] {
+block avgpool3x3(x: [B, C, H, W], _c: Int) -> [B, C, H, W] {
     avg_pool(x, 3, stride: 1, padding: 1)
 }
 

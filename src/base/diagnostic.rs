@@ -127,7 +127,11 @@ impl Diagnostic {
     pub fn error(code: Code, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             code,
-            severity: if code.id().starts_with('W') { Severity::Warning } else { Severity::Error },
+            severity: if code.id().starts_with('W') {
+                Severity::Warning
+            } else {
+                Severity::Error
+            },
             message: message.into(),
             labels: Vec::new(),
             help: None,
@@ -137,7 +141,10 @@ impl Diagnostic {
 
     pub fn with_label(mut self, span: Span, text: impl Into<String>) -> Diagnostic {
         if !span.is_detached() {
-            self.labels.push(Label { span, text: text.into() });
+            self.labels.push(Label {
+                span,
+                text: text.into(),
+            });
         }
         self
     }

@@ -36,7 +36,11 @@ impl SourceFile {
     pub fn new(path: PathBuf, text: String) -> SourceFile {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        SourceFile { path, text, line_starts }
+        SourceFile {
+            path,
+            text,
+            line_starts,
+        }
     }
 
     /// Line and column of a byte offset (clamped into the file, snapped back to a char boundary).
@@ -47,13 +51,22 @@ impl SourceFile {
         }
         let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
         let col = self.text[self.line_starts[line]..offset].chars().count();
-        LineCol { line: line + 1, col: col + 1 }
+        LineCol {
+            line: line + 1,
+            col: col + 1,
+        }
     }
 
     /// Byte offset of a 0-based line and a 0-based column counted in UTF-16 units (what LSP sends).
     pub fn offset_utf16(&self, line: usize, col16: usize) -> usize {
-        let Some(&start) = self.line_starts.get(line) else { return self.text.len() };
-        let end = self.line_starts.get(line + 1).copied().unwrap_or(self.text.len());
+        let Some(&start) = self.line_starts.get(line) else {
+            return self.text.len();
+        };
+        let end = self
+            .line_starts
+            .get(line + 1)
+            .copied()
+            .unwrap_or(self.text.len());
         let mut units = 0;
         for (i, ch) in self.text[start..end].char_indices() {
             if units >= col16 || ch == '\n' {
@@ -113,10 +126,16 @@ impl SourceMap {
     }
 
     pub fn find(&self, path: &Path) -> Option<FileId> {
-        self.files.iter().position(|f| f.path == path).map(|i| FileId(i as u32))
+        self.files
+            .iter()
+            .position(|f| f.path == path)
+            .map(|i| FileId(i as u32))
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
-        self.files.iter().enumerate().map(|(i, f)| (FileId(i as u32), f))
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (FileId(i as u32), f))
     }
 }

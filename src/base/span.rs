@@ -7,7 +7,7 @@ use super::FileId;
 /// Spans are **not** part of a syntax node's identity: `PartialEq` on `Span` is always true, so two ASTs that
 /// differ only in where they came from compare equal (what the parse∘print round trip needs). Compare
 /// positions explicitly with [`Span::range`] and [`Span::file`].
-#[derive(Clone, Copy, Debug, Default, Hash, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
 pub struct Span {
     pub file: FileId,
     pub start: u32,
@@ -23,12 +23,20 @@ impl Eq for Span {}
 
 impl Span {
     pub fn new(file: FileId, start: usize, end: usize) -> Span {
-        Span { file, start: start as u32, end: end.max(start) as u32 }
+        Span {
+            file,
+            start: start as u32,
+            end: end.max(start) as u32,
+        }
     }
 
     /// A span for synthesized nodes that come from no source text.
     pub fn detached() -> Span {
-        Span { file: FileId::DETACHED, start: 0, end: 0 }
+        Span {
+            file: FileId::DETACHED,
+            start: 0,
+            end: 0,
+        }
     }
 
     pub fn file(&self) -> FileId {
@@ -45,7 +53,11 @@ impl Span {
 
     /// The smallest span covering both (same file assumed).
     pub fn to(self, other: Span) -> Span {
-        Span { file: self.file, start: self.start.min(other.start), end: self.end.max(other.end) }
+        Span {
+            file: self.file,
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
 
     pub fn contains(&self, other: Span) -> bool {

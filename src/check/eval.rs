@@ -57,6 +57,9 @@ struct Frame {
 
 type Env = Vec<(String, Value)>;
 
+/// Called after each iteration of a `repeat` with the iteration count so far and the carried value.
+type IterationHook<'a> = dyn FnMut(i64, &Value) + 'a;
+
 pub struct Evaluator<'p> {
     prog: &'p Program,
     pub diagnostics: Vec<Diagnostic>,
@@ -126,7 +129,12 @@ impl<'p> Evaluator<'p> {
         match self.prog.sources.get(span.file) {
             Some(f) => {
                 let lc = f.line_col(span.start as usize);
-                format!("{}:{}:{}", super::program::display_path(&f.path), lc.line, lc.col)
+                format!(
+                    "{}:{}:{}",
+                    super::program::display_path(&f.path),
+                    lc.line,
+                    lc.col
+                )
             }
             None => "<generated>".into(),
         }
@@ -233,7 +241,10 @@ impl<'p> Evaluator<'p> {
             return None;
         }
         let doms: Vec<&Vec<i64>> = vars.iter().map(|v| &self.domains[v]).collect();
-        let combos: usize = doms.iter().map(|d| d.len()).try_fold(1usize, |acc, n| acc.checked_mul(n))?;
+        let combos: usize = doms
+            .iter()
+            .map(|d| d.len())
+            .try_fold(1usize, |acc, n| acc.checked_mul(n))?;
         if combos > 4096 {
             return None;
         }
@@ -244,7 +255,14 @@ impl<'p> Evaluator<'p> {
                 assign.push((v, dom[i % dom.len()]));
                 i /= dom.len();
             }
-            let val = d.subst(&|n| assign.iter().find(|(v, _)| *v == n).map(|(_, k)| Sym::constant(*k))).ok()?;
+            let val = d
+                .subst(&|n| {
+                    assign
+                        .iter()
+                        .find(|(v, _)| *v == n)
+                        .map(|(_, k)| Sym::constant(*k))
+                })
+                .ok()?;
             match val.as_const()? {
                 0 => zero = true,
                 _ => nonzero = true,
@@ -298,7 +316,8 @@ impl<'p> Evaluator<'p> {
                     let mut shape = Vec::new();
                     for d in dims {
                         let s = match &d.kind {
-                            ExprKind::Name(n) => match env.iter().rev().find(|(k, _)| *k == n.name) {
+                            ExprKind::Name(n) => match env.iter().rev().find(|(k, _)| *k == n.name)
+                            {
                                 Some((_, Value::Int(s))) => s.clone(),
                                 _ => {
                                     let s = Sym::var(n.name.clone());
@@ -313,14 +332,20 @@ impl<'p> Evaluator<'p> {
                     }
                     Value::Tensor(Tensor {
                         shape,
-                        origin: Origin { span: *span, what: format!("parameter `{}`", p.name.name) },
+                        origin: Origin {
+                            span: *span,
+                            what: format!("parameter `{}`", p.name.name),
+                        },
                         node: None,
                     })
                 }
                 TypeExpr::Named(t) => match t.name.as_str() {
                     "Int" => Value::Int(Sym::var(p.name.name.clone())),
                     "Float" => Value::Float(None),
-                    "Bool" => Value::Bool(BoolVal { known: None, facts: vec![] }),
+                    "Bool" => Value::Bool(BoolVal {
+                        known: None,
+                        facts: vec![],
+                    }),
                     "Str" => Value::Str(None),
                     "Block" => Value::Block(BlockVal::Unknown),
                     _ => Value::Poison,
@@ -348,10 +373,20 @@ impl<'p> Evaluator<'p> {
                     continue;
                 };
                 next_input += 1;
-                let node = self.record_node("input", vec![("name".into(), Value::Str(Some(p.name.name.clone())))], &[], &shape, *span, &p.name.name);
+                let node = self.record_node(
+                    "input",
+                    vec![("name".into(), Value::Str(Some(p.name.name.clone())))],
+                    &[],
+                    &shape,
+                    *span,
+                    &p.name.name,
+                );
                 let v = Value::Tensor(Tensor {
                     shape,
-                    origin: Origin { span: *span, what: format!("input `{}`", p.name.name) },
+                    origin: Origin {
+                        span: *span,
+                        what: format!("input `{}`", p.name.name),
+                    },
                     node,
                 });
                 env.push((p.name.name.clone(), v.clone()));
@@ -369,18 +404,29 @@ impl<'p> Evaluator<'p> {
 
     // ----- calls -------------------------------------------------------------------------------------
 
-    fn call_block_bound(&mut self, id: BlockId, args: Vec<Option<Arg>>, call_span: Span, root: bool) -> Value {
+    fn call_block_bound(
+        &mut self,
+        id: BlockId,
+        args: Vec<Option<Arg>>,
+        call_span: Span,
+        root: bool,
+    ) -> Value {
         let prog = self.prog;
         let def = prog.block(id);
         let module = prog.block_module(id);
         if let Some(pos) = self.stack.iter().position(|f| f.block == id) {
-            let mut cycle: Vec<String> = self.stack[pos..].iter().map(|f| prog.block_name(f.block)).collect();
+            let mut cycle: Vec<String> = self.stack[pos..]
+                .iter()
+                .map(|f| prog.block_name(f.block))
+                .collect();
             cycle.push(prog.block_name(id));
             self.report(
                 Diagnostic::error(Code::Recursion, format!("`{}` calls itself", def.name.name))
                     .with_label(call_span, "recursive call")
                     .with_note(format!("cycle: {}", cycle.join(" → ")))
-                    .with_help("NASL programs denote finite graphs: use `repeat` instead of recursion"),
+                    .with_help(
+                        "NASL programs denote finite graphs: use `repeat` instead of recursion",
+                    ),
             );
             return Value::Poison;
         }
@@ -417,13 +463,22 @@ impl<'p> Evaluator<'p> {
             def.params
                 .iter()
                 .map(|p| {
-                    let v = env.iter().rev().find(|(k, _)| *k == p.name.name).map(|(_, v)| v.to_string()).unwrap_or_default();
+                    let v = env
+                        .iter()
+                        .rev()
+                        .find(|(k, _)| *k == p.name.name)
+                        .map(|(_, v)| v.to_string())
+                        .unwrap_or_default();
                     format!("{}: {v}", p.name.name)
                 })
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        self.stack.push(Frame { block: id, call_span, desc });
+        self.stack.push(Frame {
+            block: id,
+            call_span,
+            desc,
+        });
         self.names.push(HashMap::new());
         let result = self.eval_body(&def.body, &mut env, module, root);
         let result = match &def.ret {
@@ -439,7 +494,15 @@ impl<'p> Evaluator<'p> {
     }
 
     /// Checks an argument against a parameter type, binding the dimension names of a tensor type.
-    fn check_param(&mut self, ty: &TypeExpr, v: Value, span: Span, pname: &str, env: &mut Env, module: usize) -> Value {
+    fn check_param(
+        &mut self,
+        ty: &TypeExpr,
+        v: Value,
+        span: Span,
+        pname: &str,
+        env: &mut Env,
+        module: usize,
+    ) -> Value {
         if v == Value::Poison {
             if let TypeExpr::Tensor(dims, _) = ty {
                 // bind the names to unknowns so that the body can still be checked
@@ -458,9 +521,12 @@ impl<'p> Evaluator<'p> {
             TypeExpr::Tensor(dims, tspan) => {
                 let Value::Tensor(t) = &v else {
                     self.report(
-                        Diagnostic::error(Code::TypeMismatch, format!("`{pname}` takes a tensor, but this is {}", v.kind()))
-                            .with_label(span, format!("{} `{v}`", v.kind()))
-                            .with_label(*tspan, "parameter declared here"),
+                        Diagnostic::error(
+                            Code::TypeMismatch,
+                            format!("`{pname}` takes a tensor, but this is {}", v.kind()),
+                        )
+                        .with_label(span, format!("{} `{v}`", v.kind()))
+                        .with_label(*tspan, "parameter declared here"),
                     );
                     return Value::Poison;
                 };
@@ -468,7 +534,11 @@ impl<'p> Evaluator<'p> {
                     self.report(
                         Diagnostic::error(
                             Code::RankMismatch,
-                            format!("`{pname}` takes a rank-{} tensor, but this one has rank {}", dims.len(), t.shape.len()),
+                            format!(
+                                "`{pname}` takes a rank-{} tensor, but this one has rank {}",
+                                dims.len(),
+                                t.shape.len()
+                            ),
                         )
                         .with_label(span, format!("shape {}", ShapeDisplay(&t.shape)))
                         .with_label(*tspan, "parameter declared here"),
@@ -478,7 +548,12 @@ impl<'p> Evaluator<'p> {
                 for (i, (d, actual)) in dims.iter().zip(&t.shape).enumerate() {
                     match &d.kind {
                         ExprKind::Wildcard => {}
-                        ExprKind::Name(n) => match env.iter().rev().find(|(k, _)| *k == n.name).map(|(_, v)| v.clone()) {
+                        ExprKind::Name(n) => match env
+                            .iter()
+                            .rev()
+                            .find(|(k, _)| *k == n.name)
+                            .map(|(_, v)| v.clone())
+                        {
                             Some(Value::Int(bound)) => {
                                 if self.same(&bound, actual) != Some(true) {
                                     self.report(
@@ -531,7 +606,11 @@ impl<'p> Evaluator<'p> {
                     self.report(
                         Diagnostic::error(
                             Code::TypeMismatch,
-                            format!("`{pname}` takes {}, but this is {}", Self::type_article(&t.name), v.kind()),
+                            format!(
+                                "`{pname}` takes {}, but this is {}",
+                                Self::type_article(&t.name),
+                                v.kind()
+                            ),
                         )
                         .with_label(span, format!("{} `{v}`", v.kind()))
                         .with_label(t.span, "parameter declared here"),
@@ -543,7 +622,14 @@ impl<'p> Evaluator<'p> {
         }
     }
 
-    fn check_return(&mut self, ty: &TypeExpr, v: Value, body: &Body, env: &mut Env, module: usize) -> Value {
+    fn check_return(
+        &mut self,
+        ty: &TypeExpr,
+        v: Value,
+        body: &Body,
+        env: &mut Env,
+        module: usize,
+    ) -> Value {
         if v == Value::Poison {
             return v;
         }
@@ -552,9 +638,12 @@ impl<'p> Evaluator<'p> {
             TypeExpr::Tensor(dims, tspan) => {
                 let Value::Tensor(t) = &v else {
                     self.report(
-                        Diagnostic::error(Code::ReturnMismatch, format!("this block returns {}, not a tensor", v.kind()))
-                            .with_label(rspan, "the result")
-                            .with_label(*tspan, "declared here"),
+                        Diagnostic::error(
+                            Code::ReturnMismatch,
+                            format!("this block returns {}, not a tensor", v.kind()),
+                        )
+                        .with_label(rspan, "the result")
+                        .with_label(*tspan, "declared here"),
                     );
                     return Value::Poison;
                 };
@@ -579,11 +668,17 @@ impl<'p> Evaluator<'p> {
                     if matches!(d.kind, ExprKind::Wildcard) {
                         continue;
                     }
-                    let Value::Int(want) = self.eval(d, env, module) else { continue };
+                    let Value::Int(want) = self.eval(d, env, module) else {
+                        continue;
+                    };
                     match self.same(&want, actual) {
                         Some(true) => {}
                         verdict => {
-                            let how = if verdict == Some(false) { "is" } else { "cannot be shown equal to" };
+                            let how = if verdict == Some(false) {
+                                "is"
+                            } else {
+                                "cannot be shown equal to"
+                            };
                             self.report(
                                 Diagnostic::error(
                                     Code::ReturnMismatch,
@@ -605,13 +700,21 @@ impl<'p> Evaluator<'p> {
             TypeExpr::Named(t) => {
                 let ok = matches!(
                     (t.name.as_str(), &v),
-                    ("Int", Value::Int(_)) | ("Float", Value::Float(_)) | ("Bool", Value::Bool(_)) | ("Str", Value::Str(_)) | ("Block", Value::Block(_))
+                    ("Int", Value::Int(_))
+                        | ("Float", Value::Float(_))
+                        | ("Bool", Value::Bool(_))
+                        | ("Str", Value::Str(_))
+                        | ("Block", Value::Block(_))
                 );
                 if !ok {
                     self.report(
                         Diagnostic::error(
                             Code::ReturnMismatch,
-                            format!("this block returns {}, but declares {}", v.kind(), Self::type_article(&t.name)),
+                            format!(
+                                "this block returns {}, but declares {}",
+                                v.kind(),
+                                Self::type_article(&t.name)
+                            ),
                         )
                         .with_label(rspan, "the result")
                         .with_label(t.span, "declared here"),
@@ -647,7 +750,10 @@ impl<'p> Evaluator<'p> {
                     if next >= params.len() {
                         let mut d = Diagnostic::error(
                             Code::TooManyArguments,
-                            format!("`{callee}` takes {} positional argument(s), but more were given", params.len()),
+                            format!(
+                                "`{callee}` takes {} positional argument(s), but more were given",
+                                params.len()
+                            ),
                         )
                         .with_label(span, "extra argument");
                         if let Some(s) = def_span {
@@ -681,9 +787,12 @@ impl<'p> Evaluator<'p> {
                     };
                     if out[i].is_some() || (Some(i) == variadic && !rest.is_empty()) {
                         self.report(
-                            Diagnostic::error(Code::DuplicateArgument, format!("`{}` is given twice", n.name))
-                                .with_label(n.span, "given again here")
-                                .with_help("pass each parameter once, by position or by name"),
+                            Diagnostic::error(
+                                Code::DuplicateArgument,
+                                format!("`{}` is given twice", n.name),
+                            )
+                            .with_label(n.span, "given again here")
+                            .with_help("pass each parameter once, by position or by name"),
                         );
                         ok = false;
                         continue;
@@ -698,8 +807,11 @@ impl<'p> Evaluator<'p> {
         }
         for (i, p) in params.iter().enumerate() {
             if out[i].is_none() && !p.1 {
-                let mut d = Diagnostic::error(Code::MissingArgument, format!("`{callee}` needs an argument for `{}`", p.0))
-                    .with_label(call_span, format!("`{}` is missing", p.0));
+                let mut d = Diagnostic::error(
+                    Code::MissingArgument,
+                    format!("`{callee}` needs an argument for `{}`", p.0),
+                )
+                .with_label(call_span, format!("`{}` is missing", p.0));
                 if let Some(s) = def_span {
                     d = d.with_label(s, "defined here");
                 }
@@ -713,17 +825,16 @@ impl<'p> Evaluator<'p> {
         Some((out, rest))
     }
 
-
-fn type_article(t: &str) -> &'static str {
-    match t {
-        "Int" => "an integer",
-        "Float" => "a float",
-        "Bool" => "a boolean",
-        "Str" => "a string",
-        "Block" => "a block",
-        _ => "a value",
+    fn type_article(t: &str) -> &'static str {
+        match t {
+            "Int" => "an integer",
+            "Float" => "a float",
+            "Bool" => "a boolean",
+            "Str" => "a string",
+            "Block" => "a block",
+            _ => "a value",
+        }
     }
-}
 
     // ----- expressions -------------------------------------------------------------------------------
 
@@ -732,7 +843,11 @@ fn type_article(t: &str) -> &'static str {
         for s in &body.stmts {
             let v = self.eval_labeled(&s.value, env, module, Some(&s.name.name));
             if root && self.stack.len() == 1 {
-                self.bindings.push(super::eval::BindingValue { name: s.name.name.clone(), span: s.name.span, value: v.clone() });
+                self.bindings.push(super::eval::BindingValue {
+                    name: s.name.name.clone(),
+                    span: s.name.span,
+                    value: v.clone(),
+                });
             }
             env.push((s.name.name.clone(), v));
         }
@@ -757,14 +872,23 @@ fn type_article(t: &str) -> &'static str {
         ops::signature(name).map(|s| Value::Block(BlockVal::Op(s.name)))
     }
 
-    fn eval_labeled(&mut self, e: &Expr, env: &mut Env, module: usize, label: Option<&str>) -> Value {
+    fn eval_labeled(
+        &mut self,
+        e: &Expr,
+        env: &mut Env,
+        module: usize,
+        label: Option<&str>,
+    ) -> Value {
         if self.exhausted {
             return Value::Poison;
         }
         match &e.kind {
             ExprKind::Int(v) => Value::Int(Sym::constant(*v)),
             ExprKind::Float(v) => Value::Float(Some(*v)),
-            ExprKind::Bool(b) => Value::Bool(BoolVal { known: Some(*b), facts: vec![] }),
+            ExprKind::Bool(b) => Value::Bool(BoolVal {
+                known: Some(*b),
+                facts: vec![],
+            }),
             ExprKind::Str(s) => Value::Str(Some(s.clone())),
             ExprKind::Wildcard | ExprKind::Error => Value::Poison,
             // unknown names are reported by the resolver
@@ -784,8 +908,11 @@ fn type_article(t: &str) -> &'static str {
                         Value::Poison => return Value::Poison,
                         other => {
                             self.report(
-                                Diagnostic::error(Code::TypeMismatch, format!("lists hold integers, but this is {}", other.kind()))
-                                    .with_label(it.span, other.kind()),
+                                Diagnostic::error(
+                                    Code::TypeMismatch,
+                                    format!("lists hold integers, but this is {}", other.kind()),
+                                )
+                                .with_label(it.span, other.kind()),
                             );
                             return Value::Poison;
                         }
@@ -797,14 +924,27 @@ fn type_article(t: &str) -> &'static str {
                 let v = self.eval(a, env, module);
                 match (op, v) {
                     (_, Value::Poison) => Value::Poison,
-                    (UnOp::Neg, Value::Int(s)) => s.neg().map(Value::Int).unwrap_or_else(|err| self.sym_err(err, e.span)),
+                    (UnOp::Neg, Value::Int(s)) => s
+                        .neg()
+                        .map(Value::Int)
+                        .unwrap_or_else(|err| self.sym_err(err, e.span)),
                     (UnOp::Neg, Value::Float(f)) => Value::Float(f.map(|x| -x)),
-                    (UnOp::Not, Value::Bool(b)) => Value::Bool(BoolVal { known: b.known.map(|x| !x), facts: vec![] }),
+                    (UnOp::Not, Value::Bool(b)) => Value::Bool(BoolVal {
+                        known: b.known.map(|x| !x),
+                        facts: vec![],
+                    }),
                     (op, v) => {
-                        let what = if *op == UnOp::Neg { "negate" } else { "apply `!` to" };
+                        let what = if *op == UnOp::Neg {
+                            "negate"
+                        } else {
+                            "apply `!` to"
+                        };
                         self.report(
-                            Diagnostic::error(Code::TypeMismatch, format!("cannot {what} {}", v.kind()))
-                                .with_label(a.span, v.kind()),
+                            Diagnostic::error(
+                                Code::TypeMismatch,
+                                format!("cannot {what} {}", v.kind()),
+                            )
+                            .with_label(a.span, v.kind()),
                         );
                         Value::Poison
                     }
@@ -822,9 +962,15 @@ fn type_article(t: &str) -> &'static str {
                     Value::Poison => return Value::Poison,
                     other => {
                         self.report(
-                            Diagnostic::error(Code::TypeMismatch, format!("an `if` condition must be a boolean, not {}", other.kind()))
-                                .with_label(c.span, other.kind())
-                                .with_help("compare it: `if n > 1 { … }`"),
+                            Diagnostic::error(
+                                Code::TypeMismatch,
+                                format!(
+                                    "an `if` condition must be a boolean, not {}",
+                                    other.kind()
+                                ),
+                            )
+                            .with_label(c.span, other.kind())
+                            .with_help("compare it: `if n > 1 { … }`"),
                         );
                         return Value::Poison;
                     }
@@ -835,8 +981,11 @@ fn type_article(t: &str) -> &'static str {
                     None => {
                         if self.record {
                             self.report(
-                                Diagnostic::error(Code::NotConstant, "this condition is not known for the chosen architecture")
-                                    .with_label(c.span, "undecided"),
+                                Diagnostic::error(
+                                    Code::NotConstant,
+                                    "this condition is not known for the chosen architecture",
+                                )
+                                .with_label(c.span, "undecided"),
                             );
                             return Value::Poison;
                         }
@@ -849,9 +998,23 @@ fn type_article(t: &str) -> &'static str {
                     }
                 }
             }
-            ExprKind::Repeat { count, var, init, index, body } => {
-                self.eval_repeat(e.span, count, var, init, index.as_ref(), body, env, module, label)
-            }
+            ExprKind::Repeat {
+                count,
+                var,
+                init,
+                index,
+                body,
+            } => self.eval_repeat(
+                e.span,
+                count,
+                var,
+                init,
+                index.as_ref(),
+                body,
+                env,
+                module,
+                label,
+            ),
             ExprKind::Choice(kind) => self.eval_choice(e.span, kind, env, module, label),
             ExprKind::Call(f, args) => {
                 let fv = self.eval(f, env, module);
@@ -871,8 +1034,14 @@ fn type_article(t: &str) -> &'static str {
                     Value::Poison => Value::Poison,
                     other => {
                         self.report(
-                            Diagnostic::error(Code::NotCallable, format!("this is {}, not a block: it cannot be called", other.kind()))
-                                .with_label(f.span, format!("{} `{other}`", other.kind())),
+                            Diagnostic::error(
+                                Code::NotCallable,
+                                format!(
+                                    "this is {}, not a block: it cannot be called",
+                                    other.kind()
+                                ),
+                            )
+                            .with_label(f.span, format!("{} `{other}`", other.kind())),
                         );
                         Value::Poison
                     }
@@ -893,7 +1062,14 @@ fn type_article(t: &str) -> &'static str {
     }
 
     /// Joins the results of an undecided `if`. `facts` held in the `then` branch.
-    fn join_if(&mut self, t: Value, f: Value, facts: &[(String, Sym)], tspan: Span, fspan: Span) -> Value {
+    fn join_if(
+        &mut self,
+        t: Value,
+        f: Value,
+        facts: &[(String, Sym)],
+        tspan: Span,
+        fspan: Span,
+    ) -> Value {
         let under = |s: &Sym| -> Sym {
             let mut cur = s.clone();
             for (n, v) in facts {
@@ -932,14 +1108,27 @@ fn type_article(t: &str) -> &'static str {
                     .shape
                     .iter()
                     .zip(&b.shape)
-                    .map(|(x, y)| if *x == *y || *x == under(y) { y.clone() } else { self.fresh_unknown() })
+                    .map(|(x, y)| {
+                        if *x == *y || *x == under(y) {
+                            y.clone()
+                        } else {
+                            self.fresh_unknown()
+                        }
+                    })
                     .collect();
-                Value::Tensor(Tensor { shape, origin: b.origin, node: None })
+                Value::Tensor(Tensor {
+                    shape,
+                    origin: b.origin,
+                    node: None,
+                })
             }
             (a, b) if a == b => a,
             (a, b) if std::mem::discriminant(&a) == std::mem::discriminant(&b) => match a {
                 Value::Float(_) => Value::Float(None),
-                Value::Bool(_) => Value::Bool(BoolVal { known: None, facts: vec![] }),
+                Value::Bool(_) => Value::Bool(BoolVal {
+                    known: None,
+                    facts: vec![],
+                }),
                 Value::Str(_) => Value::Str(None),
                 Value::Block(_) => Value::Block(BlockVal::Unknown),
                 _ => Value::Poison,
@@ -948,7 +1137,11 @@ fn type_article(t: &str) -> &'static str {
                 self.report(
                     Diagnostic::error(
                         Code::BranchMismatch,
-                        format!("the branches of this `if` give {} and {}", a.kind(), b.kind()),
+                        format!(
+                            "the branches of this `if` give {} and {}",
+                            a.kind(),
+                            b.kind()
+                        ),
                     )
                     .with_label(tspan, a.kind())
                     .with_label(fspan, b.kind()),
@@ -959,7 +1152,16 @@ fn type_article(t: &str) -> &'static str {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn binary(&mut self, op: BinOp, a: Value, b: Value, ea: &Expr, eb: &Expr, span: Span, label: Option<&str>) -> Value {
+    fn binary(
+        &mut self,
+        op: BinOp,
+        a: Value,
+        b: Value,
+        ea: &Expr,
+        eb: &Expr,
+        span: Span,
+        label: Option<&str>,
+    ) -> Value {
         use Value::*;
         match (op, a, b) {
             (_, Poison, _) | (_, _, Poison) => Poison,
@@ -970,11 +1172,19 @@ fn type_article(t: &str) -> &'static str {
                     (_, Some(p), Some(q)) => Some(if op == BinOp::And { p && q } else { p || q }),
                     _ => None,
                 };
-                let facts = if op == BinOp::And { [x.facts, y.facts].concat() } else { vec![] };
+                let facts = if op == BinOp::And {
+                    [x.facts, y.facts].concat()
+                } else {
+                    vec![]
+                };
                 Bool(BoolVal { known, facts })
             }
             (op, Int(x), Int(y)) if op.is_comparison() => {
-                let d = self.norm(&x).sub(&self.norm(&y)).ok().and_then(|d| d.as_const());
+                let d = self
+                    .norm(&x)
+                    .sub(&self.norm(&y))
+                    .ok()
+                    .and_then(|d| d.as_const());
                 let known = d.map(|d| match op {
                     BinOp::Eq => d == 0,
                     BinOp::Ne => d != 0,
@@ -983,7 +1193,11 @@ fn type_article(t: &str) -> &'static str {
                     BinOp::Gt => d > 0,
                     _ => d >= 0,
                 });
-                let facts = if op == BinOp::Eq { vec![(x, y)] } else { vec![] };
+                let facts = if op == BinOp::Eq {
+                    vec![(x, y)]
+                } else {
+                    vec![]
+                };
                 Bool(BoolVal { known, facts })
             }
             (BinOp::Eq | BinOp::Ne, Bool(x), Bool(y)) => {
@@ -991,7 +1205,10 @@ fn type_article(t: &str) -> &'static str {
                     (Some(p), Some(q)) => Some((p == q) == (op == BinOp::Eq)),
                     _ => None,
                 };
-                Bool(BoolVal { known, facts: vec![] })
+                Bool(BoolVal {
+                    known,
+                    facts: vec![],
+                })
             }
             (op, Int(x), Int(y)) => {
                 let r = match op {
@@ -1004,10 +1221,21 @@ fn type_article(t: &str) -> &'static str {
                 };
                 match r {
                     Ok(s) => Int(s),
-                    Err(e) => self.sym_err(e, if matches!(op, BinOp::Div | BinOp::Rem) { eb.span } else { span }),
+                    Err(e) => self.sym_err(
+                        e,
+                        if matches!(op, BinOp::Div | BinOp::Rem) {
+                            eb.span
+                        } else {
+                            span
+                        },
+                    ),
                 }
             }
-            (op @ (BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div), x @ (Float(_) | Int(_)), y @ (Float(_) | Int(_))) => {
+            (
+                op @ (BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div),
+                x @ (Float(_) | Int(_)),
+                y @ (Float(_) | Int(_)),
+            ) => {
                 let f = |v: &Value| match v {
                     Float(f) => *f,
                     Int(s) => s.as_const().map(|k| k as f64),
@@ -1026,20 +1254,39 @@ fn type_article(t: &str) -> &'static str {
             }
             (BinOp::Add, Tensor(x), Tensor(y)) => {
                 let seg = label.unwrap_or("add").to_string();
-                self.apply_op("add", vec![(Tensor(x), ea.span), (Tensor(y), eb.span)], vec![], span, &seg)
+                self.apply_op(
+                    "add",
+                    vec![(Tensor(x), ea.span), (Tensor(y), eb.span)],
+                    vec![],
+                    span,
+                    &seg,
+                )
             }
             (BinOp::Mul, Tensor(x), Tensor(y)) => {
                 let seg = label.unwrap_or("mul").to_string();
-                self.apply_op("mul", vec![(Tensor(x), ea.span), (Tensor(y), eb.span)], vec![], span, &seg)
+                self.apply_op(
+                    "mul",
+                    vec![(Tensor(x), ea.span), (Tensor(y), eb.span)],
+                    vec![],
+                    span,
+                    &seg,
+                )
             }
-            (BinOp::Mul, Tensor(x), s @ (Float(_) | Int(_))) | (BinOp::Mul, s @ (Float(_) | Int(_)), Tensor(x)) => {
+            (BinOp::Mul, Tensor(x), s @ (Float(_) | Int(_)))
+            | (BinOp::Mul, s @ (Float(_) | Int(_)), Tensor(x)) => {
                 let f = match s {
                     Float(f) => Float(f),
                     Int(k) => Float(k.as_const().map(|k| k as f64)),
                     _ => Poison,
                 };
                 let seg = label.unwrap_or("scale").to_string();
-                self.apply_op("scale", vec![(Tensor(x), ea.span), (f, eb.span)], vec![], span, &seg)
+                self.apply_op(
+                    "scale",
+                    vec![(Tensor(x), ea.span), (f, eb.span)],
+                    vec![],
+                    span,
+                    &seg,
+                )
             }
             (op, x, y) => self.bad_operands(op, &x, &y, ea, eb),
         }
@@ -1055,7 +1302,12 @@ fn type_article(t: &str) -> &'static str {
         self.report(
             Diagnostic::error(
                 Code::TypeMismatch,
-                format!("`{}` cannot combine {} and {}", op.symbol(), x.kind(), y.kind()),
+                format!(
+                    "`{}` cannot combine {} and {}",
+                    op.symbol(),
+                    x.kind(),
+                    y.kind()
+                ),
             )
             .with_label(ea.span, x.kind())
             .with_label(eb.span, y.kind())
@@ -1068,7 +1320,11 @@ fn type_article(t: &str) -> &'static str {
     fn segment(&mut self, base: &str) -> String {
         let counts = self.names.last_mut().expect("a names frame");
         let n = counts.entry(base.to_string()).or_insert(0);
-        let s = if *n == 0 { base.to_string() } else { format!("{base}_{n}") };
+        let s = if *n == 0 {
+            base.to_string()
+        } else {
+            format!("{base}_{n}")
+        };
         *n += 1;
         s
     }
@@ -1084,21 +1340,35 @@ fn type_article(t: &str) -> &'static str {
         parts.join(".")
     }
 
-    fn eval_choice(&mut self, span: Span, kind: &ChoiceKind, env: &mut Env, module: usize, label: Option<&str>) -> Value {
+    fn eval_choice(
+        &mut self,
+        span: Span,
+        kind: &ChoiceKind,
+        env: &mut Env,
+        module: usize,
+        label: Option<&str>,
+    ) -> Value {
         let name = self.decision_name(span, label);
         let (options, texts): (Vec<(Value, Span)>, Vec<String>) = match kind {
             ChoiceKind::Options(opts) => {
                 if opts.is_empty() {
                     self.report(
-                        Diagnostic::error(Code::InvalidChoice, "a `choice` needs at least one alternative")
-                            .with_label(span, "empty choice"),
+                        Diagnostic::error(
+                            Code::InvalidChoice,
+                            "a `choice` needs at least one alternative",
+                        )
+                        .with_label(span, "empty choice"),
                     );
                     return Value::Poison;
                 }
                 // with a resolution, only the chosen alternative is evaluated (its ops are recorded)
                 if let Some(res) = &self.resolution {
                     let i = res.get(&name).copied().unwrap_or(0).min(opts.len() - 1);
-                    self.decisions.push(Decision { name, span, options: opts.iter().map(crate::syntax::print_expr).collect() });
+                    self.decisions.push(Decision {
+                        name,
+                        span,
+                        options: opts.iter().map(crate::syntax::print_expr).collect(),
+                    });
                     return self.eval(&opts[i], env, module);
                 }
                 let mut vals = Vec::new();
@@ -1108,9 +1378,18 @@ fn type_article(t: &str) -> &'static str {
                 }
                 (vals, opts.iter().map(crate::syntax::print_expr).collect())
             }
-            ChoiceKind::Range { lo, hi, inclusive, step } => {
+            ChoiceKind::Range {
+                lo,
+                hi,
+                inclusive,
+                step,
+            } => {
                 let mut ints = Vec::new();
-                for (e, what) in [(Some(&**lo), "start"), (Some(&**hi), "end"), (step.as_deref(), "step")] {
+                for (e, what) in [
+                    (Some(&**lo), "start"),
+                    (Some(&**hi), "end"),
+                    (step.as_deref(), "step"),
+                ] {
                     let Some(e) = e else {
                         ints.push(1);
                         continue;
@@ -1120,8 +1399,11 @@ fn type_article(t: &str) -> &'static str {
                             Some(k) => ints.push(k),
                             None => {
                                 self.report(
-                                    Diagnostic::error(Code::NotConstant, format!("the {what} of a choice range must be known"))
-                                        .with_label(e.span, format!("`{s}` is symbolic")),
+                                    Diagnostic::error(
+                                        Code::NotConstant,
+                                        format!("the {what} of a choice range must be known"),
+                                    )
+                                    .with_label(e.span, format!("`{s}` is symbolic")),
                                 );
                                 return Value::Poison;
                             }
@@ -1129,8 +1411,11 @@ fn type_article(t: &str) -> &'static str {
                         Value::Poison => return Value::Poison,
                         other => {
                             self.report(
-                                Diagnostic::error(Code::TypeMismatch, format!("a choice range takes integers, not {}", other.kind()))
-                                    .with_label(e.span, other.kind()),
+                                Diagnostic::error(
+                                    Code::TypeMismatch,
+                                    format!("a choice range takes integers, not {}", other.kind()),
+                                )
+                                .with_label(e.span, other.kind()),
                             );
                             return Value::Poison;
                         }
@@ -1139,12 +1424,19 @@ fn type_article(t: &str) -> &'static str {
                 let (lo_v, hi_v, st) = (ints[0], ints[1], ints[2]);
                 if st <= 0 {
                     self.report(
-                        Diagnostic::error(Code::InvalidChoice, "the step of a choice range must be positive")
-                            .with_label(step.as_ref().map_or(span, |s| s.span), format!("step {st}")),
+                        Diagnostic::error(
+                            Code::InvalidChoice,
+                            "the step of a choice range must be positive",
+                        )
+                        .with_label(step.as_ref().map_or(span, |s| s.span), format!("step {st}")),
                     );
                     return Value::Poison;
                 }
-                let end = if *inclusive { hi_v } else { hi_v.saturating_sub(1) };
+                let end = if *inclusive {
+                    hi_v
+                } else {
+                    hi_v.saturating_sub(1)
+                };
                 let mut vals = Vec::new();
                 let mut k = lo_v;
                 while k <= end && vals.len() <= 100_000 {
@@ -1158,7 +1450,10 @@ fn type_article(t: &str) -> &'static str {
                     self.report(
                         Diagnostic::error(
                             Code::InvalidChoice,
-                            format!("the range {lo_v}{}{hi_v} is empty", if *inclusive { "..=" } else { ".." }),
+                            format!(
+                                "the range {lo_v}{}{hi_v} is empty",
+                                if *inclusive { "..=" } else { ".." }
+                            ),
                         )
                         .with_label(span, "no alternatives")
                         .with_help("the range needs start < end (or start <= end with `..=`)"),
@@ -1167,44 +1462,85 @@ fn type_article(t: &str) -> &'static str {
                 }
                 if let Some(res) = &self.resolution {
                     let i = res.get(&name).copied().unwrap_or(0).min(vals.len() - 1);
-                    self.decisions.push(Decision { name, span, options: vals.iter().map(|v| v.to_string()).collect() });
+                    self.decisions.push(Decision {
+                        name,
+                        span,
+                        options: vals.iter().map(|v| v.to_string()).collect(),
+                    });
                     return Value::Int(Sym::constant(vals[i]));
                 }
                 let texts = vals.iter().map(|v| v.to_string()).collect();
-                (vals.into_iter().map(|v| (Value::Int(Sym::constant(v)), span)).collect(), texts)
+                (
+                    vals.into_iter()
+                        .map(|v| (Value::Int(Sym::constant(v)), span))
+                        .collect(),
+                    texts,
+                )
             }
         };
         if !self.decisions.iter().any(|d| d.name == name) {
-            self.decisions.push(Decision { name: name.clone(), span, options: texts });
+            self.decisions.push(Decision {
+                name: name.clone(),
+                span,
+                options: texts,
+            });
         }
         if options.iter().any(|(v, _)| *v == Value::Poison) {
             return Value::Poison;
         }
         let first = &options[0].0;
-        let same_kind = options.iter().all(|(v, _)| std::mem::discriminant(v) == std::mem::discriminant(first));
+        let same_kind = options
+            .iter()
+            .all(|(v, _)| std::mem::discriminant(v) == std::mem::discriminant(first));
         if !same_kind {
-            let (odd, ospan) = options.iter().find(|(v, _)| std::mem::discriminant(v) != std::mem::discriminant(first)).cloned().unwrap_or((Value::Poison, span));
+            let (odd, ospan) = options
+                .iter()
+                .find(|(v, _)| std::mem::discriminant(v) != std::mem::discriminant(first))
+                .cloned()
+                .unwrap_or((Value::Poison, span));
             self.report(
-                Diagnostic::error(Code::InvalidChoice, "the alternatives of a `choice` must all be of one kind")
-                    .with_label(options[0].1, first.kind())
-                    .with_label(ospan, odd.kind()),
+                Diagnostic::error(
+                    Code::InvalidChoice,
+                    "the alternatives of a `choice` must all be of one kind",
+                )
+                .with_label(options[0].1, first.kind())
+                .with_label(ospan, odd.kind()),
             );
             return Value::Poison;
         }
         match first {
             Value::Int(_) => {
-                let ints: Vec<Option<i64>> = options.iter().map(|(v, _)| if let Value::Int(s) = v { self.known(s) } else { None }).collect();
+                let ints: Vec<Option<i64>> = options
+                    .iter()
+                    .map(|(v, _)| {
+                        if let Value::Int(s) = v {
+                            self.known(s)
+                        } else {
+                            None
+                        }
+                    })
+                    .collect();
                 if options.len() == 1 {
                     return options[0].0.clone();
                 }
                 if ints.iter().all(Option::is_some) {
-                    self.domains.insert(name.clone(), ints.into_iter().flatten().collect());
+                    self.domains
+                        .insert(name.clone(), ints.into_iter().flatten().collect());
                 }
                 Value::Int(Sym::var(name))
             }
             Value::Block(_) => Value::Block(BlockVal::Choice {
                 decision: name,
-                options: options.into_iter().filter_map(|(v, _)| if let Value::Block(b) = v { Some(b) } else { None }).collect(),
+                options: options
+                    .into_iter()
+                    .filter_map(|(v, _)| {
+                        if let Value::Block(b) = v {
+                            Some(b)
+                        } else {
+                            None
+                        }
+                    })
+                    .collect(),
             }),
             Value::Tensor(_) => {
                 let vals: Vec<(Value, Span)> = options;
@@ -1216,7 +1552,10 @@ fn type_article(t: &str) -> &'static str {
                 } else {
                     match first {
                         Value::Float(_) => Value::Float(None),
-                        Value::Bool(_) => Value::Bool(BoolVal { known: None, facts: vec![] }),
+                        Value::Bool(_) => Value::Bool(BoolVal {
+                            known: None,
+                            facts: vec![],
+                        }),
                         Value::Str(_) => Value::Str(None),
                         _ => Value::Poison,
                     }
@@ -1234,7 +1573,11 @@ fn type_article(t: &str) -> &'static str {
         for (v, s) in &vals[1..] {
             let agree = match (&first, v) {
                 (Value::Tensor(a), Value::Tensor(b)) => {
-                    a.shape.len() == b.shape.len() && a.shape.iter().zip(&b.shape).all(|(x, y)| self.same(x, y) == Some(true))
+                    a.shape.len() == b.shape.len()
+                        && a.shape
+                            .iter()
+                            .zip(&b.shape)
+                            .all(|(x, y)| self.same(x, y) == Some(true))
                 }
                 (a, b) => std::mem::discriminant(a) == std::mem::discriminant(b),
             };
@@ -1274,15 +1617,22 @@ fn type_article(t: &str) -> &'static str {
             Value::Poison => return Value::Poison,
             other => {
                 self.report(
-                    Diagnostic::error(Code::TypeMismatch, format!("a `repeat` count must be an integer, not {}", other.kind()))
-                        .with_label(count.span, other.kind()),
+                    Diagnostic::error(
+                        Code::TypeMismatch,
+                        format!("a `repeat` count must be an integer, not {}", other.kind()),
+                    )
+                    .with_label(count.span, other.kind()),
                 );
                 return Value::Poison;
             }
         };
         let base = self.segment(label.unwrap_or("repeat"));
         let n = self.norm(&n);
-        let mut run = |this: &mut Self, iters: i64, init_v: Value, mut each: Option<&mut dyn FnMut(i64, &Value)>| -> Value {
+        let mut run = |this: &mut Self,
+                       iters: i64,
+                       init_v: Value,
+                       mut each: Option<&mut IterationHook>|
+         -> Value {
             let mut h = init_v;
             for i in 0..iters {
                 if this.exhausted {
@@ -1313,8 +1663,11 @@ fn type_article(t: &str) -> &'static str {
         if let Some(k) = n.as_const() {
             if k < 0 {
                 self.report(
-                    Diagnostic::error(Code::NotPositive, format!("a `repeat` count cannot be negative (it is {k})"))
-                        .with_label(count.span, format!("{k}")),
+                    Diagnostic::error(
+                        Code::NotPositive,
+                        format!("a `repeat` count cannot be negative (it is {k})"),
+                    )
+                    .with_label(count.span, format!("{k}")),
                 );
                 return Value::Poison;
             }
@@ -1348,7 +1701,11 @@ fn type_article(t: &str) -> &'static str {
                 for (k, v) in &seen[1..] {
                     let agree = match (&v0, v) {
                         (Value::Tensor(a), Value::Tensor(b)) => {
-                            a.shape.len() == b.shape.len() && a.shape.iter().zip(&b.shape).all(|(x, y)| self.same(x, y) == Some(true))
+                            a.shape.len() == b.shape.len()
+                                && a.shape
+                                    .iter()
+                                    .zip(&b.shape)
+                                    .all(|(x, y)| self.same(x, y) == Some(true))
                         }
                         (a, b) => a == b,
                     };
@@ -1381,14 +1738,25 @@ fn type_article(t: &str) -> &'static str {
         }
     }
 
-    fn call_value(&mut self, bv: &BlockVal, args: Vec<(Option<ast::Ident>, Value, Span)>, span: Span, seg: &str) -> Value {
+    fn call_value(
+        &mut self,
+        bv: &BlockVal,
+        args: Vec<(Option<ast::Ident>, Value, Span)>,
+        span: Span,
+        seg: &str,
+    ) -> Value {
         match bv {
             BlockVal::Unknown => Value::Poison,
             BlockVal::Op(name) => {
                 let sig = ops::signature(name).expect("op values come from the op table");
-                let params: Vec<(&str, bool, bool)> =
-                    sig.params.iter().map(|p| (p.name, p.default.is_some(), p.kind == Kind::Tensors)).collect();
-                let Some((bound, rest)) = self.bind(name, &params, args, span, None) else { return Value::Poison };
+                let params: Vec<(&str, bool, bool)> = sig
+                    .params
+                    .iter()
+                    .map(|p| (p.name, p.default.is_some(), p.kind == Kind::Tensors))
+                    .collect();
+                let Some((bound, rest)) = self.bind(name, &params, args, span, None) else {
+                    return Value::Poison;
+                };
                 let seg = seg.to_string();
                 let seg = self.segment(&seg);
                 // fill defaults
@@ -1398,9 +1766,19 @@ fn type_article(t: &str) -> &'static str {
                         (Some(a), _) => a,
                         (None, Some(OpDefault::Int(k))) => (Value::Int(Sym::constant(k)), span),
                         (None, Some(OpDefault::Float(f))) => (Value::Float(Some(f)), span),
-                        (None, Some(OpDefault::Bool(b))) => (Value::Bool(BoolVal { known: Some(b), facts: vec![] }), span),
+                        (None, Some(OpDefault::Bool(b))) => (
+                            Value::Bool(BoolVal {
+                                known: Some(b),
+                                facts: vec![],
+                            }),
+                            span,
+                        ),
                         (None, Some(OpDefault::Param(other))) => {
-                            let i = sig.params.iter().position(|q| q.name == other).expect("default names a parameter");
+                            let i = sig
+                                .params
+                                .iter()
+                                .position(|q| q.name == other)
+                                .expect("default names a parameter");
                             vals[i].clone()
                         }
                         (None, None) => (Value::Poison, span),
@@ -1432,7 +1810,12 @@ fn type_article(t: &str) -> &'static str {
                         self.report(
                             Diagnostic::error(
                                 Code::TypeMismatch,
-                                format!("`{name}` takes {} for `{}`, but this is {}", p.kind.describe(), p.name, v.kind()),
+                                format!(
+                                    "`{name}` takes {} for `{}`, but this is {}",
+                                    p.kind.describe(),
+                                    p.name,
+                                    v.kind()
+                                ),
                             )
                             .with_label(*s, format!("{} `{v}`", v.kind())),
                         );
@@ -1443,8 +1826,11 @@ fn type_article(t: &str) -> &'static str {
                     if !matches!(v, Value::Tensor(_)) {
                         if *v != Value::Poison {
                             self.report(
-                                Diagnostic::error(Code::TypeMismatch, format!("`{name}` takes tensors, but this is {}", v.kind()))
-                                    .with_label(*s, v.kind()),
+                                Diagnostic::error(
+                                    Code::TypeMismatch,
+                                    format!("`{name}` takes tensors, but this is {}", v.kind()),
+                                )
+                                .with_label(*s, v.kind()),
                             );
                         }
                         return Value::Poison;
@@ -1454,10 +1840,16 @@ fn type_article(t: &str) -> &'static str {
             }
             BlockVal::Def(id) => {
                 let def = self.prog.block(*id);
-                let params: Vec<(&str, bool, bool)> =
-                    def.params.iter().map(|p| (p.name.name.as_str(), p.default.is_some(), false)).collect();
+                let params: Vec<(&str, bool, bool)> = def
+                    .params
+                    .iter()
+                    .map(|p| (p.name.name.as_str(), p.default.is_some(), false))
+                    .collect();
                 let name = def.name.name.clone();
-                let Some((bound, _)) = self.bind(&name, &params, args, span, Some(def.name.span)) else { return Value::Poison };
+                let Some((bound, _)) = self.bind(&name, &params, args, span, Some(def.name.span))
+                else {
+                    return Value::Poison;
+                };
                 let seg = self.segment(seg);
                 self.path.push(seg);
                 let v = self.call_block_bound(*id, bound, span, false);
@@ -1481,14 +1873,19 @@ fn callee_name(prog: &Program, bv: &BlockVal) -> String {
     match bv {
         BlockVal::Def(id) => prog.block_name(*id),
         BlockVal::Op(n) => n.to_string(),
-        BlockVal::Choice { decision, .. } => decision.rsplit('.').next().unwrap_or("choice").to_string(),
+        BlockVal::Choice { decision, .. } => {
+            decision.rsplit('.').next().unwrap_or("choice").to_string()
+        }
         BlockVal::Unknown => "block".into(),
     }
 }
 
 /// Help for an equality the checker cannot prove: what the difference is, and the usual fixes.
 fn cannot_show_help(a: &Sym, b: &Sym) -> String {
-    let diff = a.sub(b).map(|d| d.to_string()).unwrap_or_else(|_| "?".into());
+    let diff = a
+        .sub(b)
+        .map(|d| d.to_string())
+        .unwrap_or_else(|_| "?".into());
     format!(
         "they differ by `{diff}`, which is not 0 for every value of its symbols. Sizes must be equal for all \
          values: give the parameters involved defaults (blocks are checked again with the caller's values), \
@@ -1510,14 +1907,29 @@ fn dim_name(rank: usize, i: usize) -> String {
 }
 
 impl Evaluator<'_> {
-    fn record_node(&mut self, op: &str, attrs: Vec<(String, Value)>, inputs: &[&Tensor], shape: &[Sym], span: Span, seg: &str) -> Option<usize> {
+    fn record_node(
+        &mut self,
+        op: &str,
+        attrs: Vec<(String, Value)>,
+        inputs: &[&Tensor],
+        shape: &[Sym],
+        span: Span,
+        seg: &str,
+    ) -> Option<usize> {
         if !self.record {
             return None;
         }
         let mut path = self.path.clone();
         path.push(seg.to_string());
         let inputs = inputs.iter().filter_map(|t| t.node).collect();
-        self.trace.push(TraceNode { op: op.to_string(), path: path.join("."), attrs, inputs, shape: shape.to_vec(), span });
+        self.trace.push(TraceNode {
+            op: op.to_string(),
+            path: path.join("."),
+            attrs,
+            inputs,
+            shape: shape.to_vec(),
+            span,
+        });
         Some(self.trace.len() - 1)
     }
 
@@ -1533,8 +1945,11 @@ impl Evaluator<'_> {
         match self.known(s) {
             Some(k) if k <= 0 => {
                 self.report(
-                    Diagnostic::error(Code::NotPositive, format!("the {what} of `{op}` must be positive, but it is {k}"))
-                        .with_label(span, format!("{what} {k}")),
+                    Diagnostic::error(
+                        Code::NotPositive,
+                        format!("the {what} of `{op}` must be positive, but it is {k}"),
+                    )
+                    .with_label(span, format!("{what} {k}")),
                 );
                 false
             }
@@ -1546,8 +1961,11 @@ impl Evaluator<'_> {
         match self.known(s) {
             Some(k) if k < 0 => {
                 self.report(
-                    Diagnostic::error(Code::OutOfRange, format!("the {what} of `{op}` cannot be negative (it is {k})"))
-                        .with_label(span, format!("{what} {k}")),
+                    Diagnostic::error(
+                        Code::OutOfRange,
+                        format!("the {what} of `{op}` cannot be negative (it is {k})"),
+                    )
+                    .with_label(span, format!("{what} {k}")),
                 );
                 false
             }
@@ -1559,14 +1977,25 @@ impl Evaluator<'_> {
         if want.contains(&t.shape.len()) {
             return true;
         }
-        let want_s = want.iter().map(|w| w.to_string()).collect::<Vec<_>>().join(" or ");
+        let want_s = want
+            .iter()
+            .map(|w| w.to_string())
+            .collect::<Vec<_>>()
+            .join(" or ");
         self.report(
             Diagnostic::error(
                 Code::RankMismatch,
-                format!("`{op}` takes a rank-{want_s} tensor {layout}, but this one is {}", ShapeDisplay(&t.shape)),
+                format!(
+                    "`{op}` takes a rank-{want_s} tensor {layout}, but this one is {}",
+                    ShapeDisplay(&t.shape)
+                ),
             )
             .with_label(span, format!("rank {}", t.shape.len()))
-            .with_note(format!("it comes from {} at {}", t.origin.what, self.short_where(t.origin.span))),
+            .with_note(format!(
+                "it comes from {} at {}",
+                t.origin.what,
+                self.short_where(t.origin.span)
+            )),
         );
         false
     }
@@ -1575,17 +2004,23 @@ impl Evaluator<'_> {
     fn axis(&mut self, d: &Sym, rank: usize, span: Span, op: &str) -> Option<usize> {
         let Some(k) = self.known(d) else {
             self.report(
-                Diagnostic::error(Code::NotConstant, format!("the dimension index of `{op}` must be known"))
-                    .with_label(span, format!("`{d}` is symbolic")),
+                Diagnostic::error(
+                    Code::NotConstant,
+                    format!("the dimension index of `{op}` must be known"),
+                )
+                .with_label(span, format!("`{d}` is symbolic")),
             );
             return None;
         };
         let r = rank as i64;
         if k < -r || k >= r {
             self.report(
-                Diagnostic::error(Code::AxisOutOfRange, format!("dimension {k} is out of range for a rank-{rank} tensor"))
-                    .with_label(span, format!("dimension {k}"))
-                    .with_help(format!("valid dimensions are {} to {}", -r, r - 1)),
+                Diagnostic::error(
+                    Code::AxisOutOfRange,
+                    format!("dimension {k} is out of range for a rank-{rank} tensor"),
+                )
+                .with_label(span, format!("dimension {k}"))
+                .with_help(format!("valid dimensions are {} to {}", -r, r - 1)),
             );
             return None;
         }
@@ -1594,7 +2029,16 @@ impl Evaluator<'_> {
 
     /// Requires two dimensions to be equal; reports with both origins.
     #[allow(clippy::too_many_arguments)]
-    fn require_dim(&mut self, a: &Sym, b: &Sym, code: Code, what: &str, op: &str, ta: (&Tensor, Span), tb: (&Tensor, Span)) -> bool {
+    fn require_dim(
+        &mut self,
+        a: &Sym,
+        b: &Sym,
+        code: Code,
+        what: &str,
+        op: &str,
+        ta: (&Tensor, Span),
+        tb: (&Tensor, Span),
+    ) -> bool {
         match self.same(a, b) {
             Some(true) => true,
             verdict => {
@@ -1605,9 +2049,29 @@ impl Evaluator<'_> {
                     format!("{what} {na} and {nb} cannot be shown equal in this `{op}`")
                 };
                 let d = Diagnostic::error(code, msg)
-                    .with_label(ta.1, format!("{} from {} at {}", ShapeDisplay(&ta.0.shape), ta.0.origin.what, self.short_where(ta.0.origin.span)))
-                    .with_label(tb.1, format!("{} from {} at {}", ShapeDisplay(&tb.0.shape), tb.0.origin.what, self.short_where(tb.0.origin.span)));
-                let d = if verdict.is_none() { d.with_help(cannot_show_help(&na, &nb)) } else { d };
+                    .with_label(
+                        ta.1,
+                        format!(
+                            "{} from {} at {}",
+                            ShapeDisplay(&ta.0.shape),
+                            ta.0.origin.what,
+                            self.short_where(ta.0.origin.span)
+                        ),
+                    )
+                    .with_label(
+                        tb.1,
+                        format!(
+                            "{} from {} at {}",
+                            ShapeDisplay(&tb.0.shape),
+                            tb.0.origin.what,
+                            self.short_where(tb.0.origin.span)
+                        ),
+                    );
+                let d = if verdict.is_none() {
+                    d.with_help(cannot_show_help(&na, &nb))
+                } else {
+                    d
+                };
                 self.report(d);
                 false
             }
@@ -1622,11 +2086,20 @@ impl Evaluator<'_> {
     }
 
     /// Applies a primitive op to bound arguments (`vals` in signature order, `rest` the variadic tensors).
-    fn apply_op(&mut self, op: &'static str, vals: Vec<Arg>, rest: Vec<Arg>, span: Span, seg: &str) -> Value {
+    fn apply_op(
+        &mut self,
+        op: &'static str,
+        vals: Vec<Arg>,
+        rest: Vec<Arg>,
+        span: Span,
+        seg: &str,
+    ) -> Value {
         if !self.burn(span) {
             return Value::Poison;
         }
-        if vals.iter().any(|(v, _)| *v == Value::Poison) && !ops::signature(op).is_some_and(|s| s.params.iter().any(|p| p.kind == Kind::Tensors)) {
+        if vals.iter().any(|(v, _)| *v == Value::Poison)
+            && !ops::signature(op).is_some_and(|s| s.params.iter().any(|p| p.kind == Kind::Tensors))
+        {
             return Value::Poison;
         }
         let what = self.origin_what(op, span);
@@ -1658,8 +2131,11 @@ impl Evaluator<'_> {
                     if let Value::Float(Some(p)) = vals[1].0 {
                         if !(0.0..1.0).contains(&p) {
                             self.report(
-                                Diagnostic::error(Code::OutOfRange, format!("dropout probability must be in [0, 1), not {p:?}"))
-                                    .with_label(vals[1].1, "probability"),
+                                Diagnostic::error(
+                                    Code::OutOfRange,
+                                    format!("dropout probability must be in [0, 1), not {p:?}"),
+                                )
+                                .with_label(vals[1].1, "probability"),
                             );
                         }
                     }
@@ -1684,7 +2160,10 @@ impl Evaluator<'_> {
                     return Value::Poison;
                 }
                 let c = x.shape[1].clone();
-                for (n, nspan, what) in [(&c, xs, "input channels"), (&out, vals[1].1, "output channels")] {
+                for (n, nspan, what) in [
+                    (&c, xs, "input channels"),
+                    (&out, vals[1].1, "output channels"),
+                ] {
                     if let Ok(r) = self.norm(n).rem(&g) {
                         if let Some(r) = r.as_const().filter(|r| *r != 0) {
                             let _ = r;
@@ -1739,9 +2218,12 @@ impl Evaluator<'_> {
                 if let (Some(kk), Some(pp)) = (self.known(&k), self.known(&p)) {
                     if pp > kk / 2 {
                         self.report(
-                            Diagnostic::error(Code::OutOfRange, format!("pool padding {pp} is more than half the kernel {kk}"))
-                                .with_label(vals[3].1, "padding")
-                                .with_help("PyTorch requires padding <= kernel / 2"),
+                            Diagnostic::error(
+                                Code::OutOfRange,
+                                format!("pool padding {pp} is more than half the kernel {kk}"),
+                            )
+                            .with_label(vals[3].1, "padding")
+                            .with_help("PyTorch requires padding <= kernel / 2"),
                         );
                         return Value::Poison;
                     }
@@ -1752,9 +2234,19 @@ impl Evaluator<'_> {
                         Ok(o) => {
                             if let Some(v) = self.known(&o).filter(|v| *v <= 0) {
                                 self.report(
-                                    Diagnostic::error(Code::EmptyOutput, format!("this `{op}` leaves a {} of {v}", dim_name(4, i)))
-                                        .with_label(span, format!("input {} is {}", dim_name(4, i), self.norm(&x.shape[i])))
-                                        .with_help("the window is larger than the input"),
+                                    Diagnostic::error(
+                                        Code::EmptyOutput,
+                                        format!("this `{op}` leaves a {} of {v}", dim_name(4, i)),
+                                    )
+                                    .with_label(
+                                        span,
+                                        format!(
+                                            "input {} is {}",
+                                            dim_name(4, i),
+                                            self.norm(&x.shape[i])
+                                        ),
+                                    )
+                                    .with_help("the window is larger than the input"),
                                 );
                                 return Value::Poison;
                             }
@@ -1791,12 +2283,22 @@ impl Evaluator<'_> {
                     if !self.positive(&g, vals[1].1, "group count", op) {
                         return Value::Poison;
                     }
-                    if let Some(r) = self.norm(&x.shape[1]).rem(&g).ok().and_then(|r| r.as_const()).filter(|r| *r != 0) {
+                    if let Some(r) = self
+                        .norm(&x.shape[1])
+                        .rem(&g)
+                        .ok()
+                        .and_then(|r| r.as_const())
+                        .filter(|r| *r != 0)
+                    {
                         let _ = r;
                         self.report(
                             Diagnostic::error(
                                 Code::NotDivisible,
-                                format!("channels {} are not divisible by groups = {}", self.norm(&x.shape[1]), self.norm(&g)),
+                                format!(
+                                    "channels {} are not divisible by groups = {}",
+                                    self.norm(&x.shape[1]),
+                                    self.norm(&g)
+                                ),
                             )
                             .with_label(xs, "channels")
                             .with_label(vals[1].1, "groups"),
@@ -1830,7 +2332,13 @@ impl Evaluator<'_> {
                 if !self.rank(&x, xs, op, &[4], "[B, C, H, W]") {
                     return Value::Poison;
                 }
-                let keep = matches!(vals[1].0, Value::Bool(BoolVal { known: Some(true), .. }));
+                let keep = matches!(
+                    vals[1].0,
+                    Value::Bool(BoolVal {
+                        known: Some(true),
+                        ..
+                    })
+                );
                 let mut shape = vec![x.shape[0].clone(), x.shape[1].clone()];
                 if keep {
                     shape.extend([Sym::constant(1), Sym::constant(1)]);
@@ -1841,21 +2349,34 @@ impl Evaluator<'_> {
                 let (x, _) = tensor(0).expect("checked kinds");
                 inputs.push(x.clone());
                 let d = self.int_arg(&vals[1].0);
-                let Some(ax) = self.axis(&d, x.shape.len(), vals[1].1, op) else { return Value::Poison };
+                let Some(ax) = self.axis(&d, x.shape.len(), vals[1].1, op) else {
+                    return Value::Poison;
+                };
                 let mut shape = x.shape.clone();
                 if op == "select" {
                     let idx = self.int_arg(&vals[2].0);
                     if let (Some(i), Some(n)) = (self.known(&idx), self.known(&shape[ax])) {
                         if i < -n || i >= n {
                             self.report(
-                                Diagnostic::error(Code::OutOfRange, format!("index {i} is out of range for a dimension of size {n}"))
-                                    .with_label(vals[2].1, format!("index {i}")),
+                                Diagnostic::error(
+                                    Code::OutOfRange,
+                                    format!(
+                                        "index {i} is out of range for a dimension of size {n}"
+                                    ),
+                                )
+                                .with_label(vals[2].1, format!("index {i}")),
                             );
                             return Value::Poison;
                         }
                     }
                     shape.remove(ax);
-                } else if matches!(vals[2].0, Value::Bool(BoolVal { known: Some(true), .. })) {
+                } else if matches!(
+                    vals[2].0,
+                    Value::Bool(BoolVal {
+                        known: Some(true),
+                        ..
+                    })
+                ) {
                     shape[ax] = Sym::constant(1);
                 } else {
                     shape.remove(ax);
@@ -1866,16 +2387,21 @@ impl Evaluator<'_> {
                 let (x, _) = tensor(0).expect("checked kinds");
                 inputs.push(x.clone());
                 let d = self.int_arg(&vals[1].0);
-                let Some(ax) = self.axis(&d, x.shape.len(), vals[1].1, op) else { return Value::Poison };
+                let Some(ax) = self.axis(&d, x.shape.len(), vals[1].1, op) else {
+                    return Value::Poison;
+                };
                 let (st, en) = (self.int_arg(&vals[2].0), self.int_arg(&vals[3].0));
                 let n = self.norm(&x.shape[ax]);
                 if let (Some(a), Some(b)) = (self.known(&st), self.known(&en)) {
                     let bad = a < 0 || b <= a || self.known(&n).is_some_and(|n| b > n);
                     if bad {
                         self.report(
-                            Diagnostic::error(Code::OutOfRange, format!("slice {a}..{b} is not inside a dimension of size {n}"))
-                                .with_label(span, "slice")
-                                .with_help("need 0 <= start < end <= size"),
+                            Diagnostic::error(
+                                Code::OutOfRange,
+                                format!("slice {a}..{b} is not inside a dimension of size {n}"),
+                            )
+                            .with_label(span, "slice")
+                            .with_help("need 0 <= start < end <= size"),
                         );
                         return Value::Poison;
                     }
@@ -1891,7 +2417,9 @@ impl Evaluator<'_> {
                 let (x, _) = tensor(0).expect("checked kinds");
                 inputs.push(x.clone());
                 let d = self.int_arg(&vals[1].0);
-                let Some(ax) = self.axis(&d, x.shape.len(), vals[1].1, op) else { return Value::Poison };
+                let Some(ax) = self.axis(&d, x.shape.len(), vals[1].1, op) else {
+                    return Value::Poison;
+                };
                 let mut shape: Vec<Sym> = x.shape[..ax].to_vec();
                 let mut prod = Sym::constant(1);
                 for s in &x.shape[ax..] {
@@ -1906,15 +2434,21 @@ impl Evaluator<'_> {
             "reshape" => {
                 let (x, xs) = tensor(0).expect("checked kinds");
                 inputs.push(x.clone());
-                let Value::List(target) = vals[1].0.clone() else { return Value::Poison };
+                let Value::List(target) = vals[1].0.clone() else {
+                    return Value::Poison;
+                };
                 self.reshape(&x, xs, &target, vals[1].1, span)
             }
             "transpose" => {
                 let (x, _) = tensor(0).expect("checked kinds");
                 inputs.push(x.clone());
                 let (a, b) = (self.int_arg(&vals[1].0), self.int_arg(&vals[2].0));
-                let Some(i) = self.axis(&a, x.shape.len(), vals[1].1, op) else { return Value::Poison };
-                let Some(j) = self.axis(&b, x.shape.len(), vals[2].1, op) else { return Value::Poison };
+                let Some(i) = self.axis(&a, x.shape.len(), vals[1].1, op) else {
+                    return Value::Poison;
+                };
+                let Some(j) = self.axis(&b, x.shape.len(), vals[2].1, op) else {
+                    return Value::Poison;
+                };
                 let mut shape = x.shape.clone();
                 shape.swap(i, j);
                 Some(shape)
@@ -1922,11 +2456,15 @@ impl Evaluator<'_> {
             "permute" => {
                 let (x, _) = tensor(0).expect("checked kinds");
                 inputs.push(x.clone());
-                let Value::List(dims) = vals[1].0.clone() else { return Value::Poison };
+                let Value::List(dims) = vals[1].0.clone() else {
+                    return Value::Poison;
+                };
                 let r = x.shape.len();
                 let mut perm = Vec::new();
                 for d in &dims {
-                    let Some(a) = self.axis(d, r, vals[1].1, op) else { return Value::Poison };
+                    let Some(a) = self.axis(d, r, vals[1].1, op) else {
+                        return Value::Poison;
+                    };
                     perm.push(a);
                 }
                 let mut sorted = perm.clone();
@@ -1935,7 +2473,10 @@ impl Evaluator<'_> {
                     self.report(
                         Diagnostic::error(
                             Code::InvalidPermutation,
-                            format!("{} is not a permutation of the {r} dimensions", ShapeDisplay(&dims)),
+                            format!(
+                                "{} is not a permutation of the {r} dimensions",
+                                ShapeDisplay(&dims)
+                            ),
                         )
                         .with_label(vals[1].1, "not a permutation")
                         .with_help(format!("list each of 0..{r} exactly once")),
@@ -1954,19 +2495,30 @@ impl Evaluator<'_> {
             "concat" => {
                 if rest.is_empty() {
                     self.report(
-                        Diagnostic::error(Code::MissingArgument, "`concat` needs at least one tensor")
-                            .with_label(span, "nothing to concatenate"),
+                        Diagnostic::error(
+                            Code::MissingArgument,
+                            "`concat` needs at least one tensor",
+                        )
+                        .with_label(span, "nothing to concatenate"),
                     );
                     return Value::Poison;
                 }
                 let ts: Vec<(Tensor, Span)> = rest
                     .iter()
-                    .filter_map(|(v, s)| if let Value::Tensor(t) = v { Some((t.clone(), *s)) } else { None })
+                    .filter_map(|(v, s)| {
+                        if let Value::Tensor(t) = v {
+                            Some((t.clone(), *s))
+                        } else {
+                            None
+                        }
+                    })
                     .collect();
                 let (first, fs) = ts[0].clone();
                 let r = first.shape.len();
                 let d = self.int_arg(&vals[1].0);
-                let Some(ax) = self.axis(&d, r, vals[1].1, op) else { return Value::Poison };
+                let Some(ax) = self.axis(&d, r, vals[1].1, op) else {
+                    return Value::Poison;
+                };
                 let mut total = first.shape[ax].clone();
                 for (t, s) in &ts[1..] {
                     if t.shape.len() != r {
@@ -1981,7 +2533,17 @@ impl Evaluator<'_> {
                         return Value::Poison;
                     }
                     for i in 0..r {
-                        if i != ax && !self.require_dim(&first.shape[i], &t.shape[i], Code::DimMismatch, &dim_name(r, i), op, (&first, fs), (t, *s)) {
+                        if i != ax
+                            && !self.require_dim(
+                                &first.shape[i],
+                                &t.shape[i],
+                                Code::DimMismatch,
+                                &dim_name(r, i),
+                                op,
+                                (&first, fs),
+                                (t, *s),
+                            )
+                        {
                             return Value::Poison;
                         }
                     }
@@ -2001,21 +2563,47 @@ impl Evaluator<'_> {
                 inputs.push(a.clone());
                 inputs.push(b.clone());
                 if a.shape.len() < 2 || b.shape.len() < 2 {
-                    let (t, s) = if a.shape.len() < 2 { (&a, sa) } else { (&b, sb) };
+                    let (t, s) = if a.shape.len() < 2 {
+                        (&a, sa)
+                    } else {
+                        (&b, sb)
+                    };
                     self.report(
-                        Diagnostic::error(Code::RankMismatch, format!("`matmul` operands need rank 2 or more, but this is {}", ShapeDisplay(&t.shape)))
-                            .with_label(s, "rank < 2")
-                            .with_help("reshape vectors to [n, 1] or [1, n]"),
+                        Diagnostic::error(
+                            Code::RankMismatch,
+                            format!(
+                                "`matmul` operands need rank 2 or more, but this is {}",
+                                ShapeDisplay(&t.shape)
+                            ),
+                        )
+                        .with_label(s, "rank < 2")
+                        .with_help("reshape vectors to [n, 1] or [1, n]"),
                     );
                     return Value::Poison;
                 }
                 let (ra, rb) = (a.shape.len(), b.shape.len());
-                if !self.require_dim(&a.shape[ra - 1], &b.shape[rb - 2], Code::DimMismatch, "contracted sizes", op, (&a, sa), (&b, sb)) {
+                if !self.require_dim(
+                    &a.shape[ra - 1],
+                    &b.shape[rb - 2],
+                    Code::DimMismatch,
+                    "contracted sizes",
+                    op,
+                    (&a, sa),
+                    (&b, sb),
+                ) {
                     return Value::Poison;
                 }
-                let batch_a = Tensor { shape: a.shape[..ra - 2].to_vec(), ..a.clone() };
-                let batch_b = Tensor { shape: b.shape[..rb - 2].to_vec(), ..b.clone() };
-                let Some(mut shape) = self.broadcast(&batch_a, sa, &batch_b, sb, op) else { return Value::Poison };
+                let batch_a = Tensor {
+                    shape: a.shape[..ra - 2].to_vec(),
+                    ..a.clone()
+                };
+                let batch_b = Tensor {
+                    shape: b.shape[..rb - 2].to_vec(),
+                    ..b.clone()
+                };
+                let Some(mut shape) = self.broadcast(&batch_a, sa, &batch_b, sb, op) else {
+                    return Value::Poison;
+                };
                 shape.push(a.shape[ra - 2].clone());
                 shape.push(b.shape[rb - 1].clone());
                 Some(shape)
@@ -2023,19 +2611,31 @@ impl Evaluator<'_> {
             "einsum" => {
                 let Value::Str(Some(spec)) = vals[0].0.clone() else {
                     self.report(
-                        Diagnostic::error(Code::NotConstant, "the einsum specification must be a known string").with_label(vals[0].1, "unknown"),
+                        Diagnostic::error(
+                            Code::NotConstant,
+                            "the einsum specification must be a known string",
+                        )
+                        .with_label(vals[0].1, "unknown"),
                     );
                     return Value::Poison;
                 };
                 let ts: Vec<(Tensor, Span)> = rest
                     .iter()
-                    .filter_map(|(v, s)| if let Value::Tensor(t) = v { Some((t.clone(), *s)) } else { None })
+                    .filter_map(|(v, s)| {
+                        if let Value::Tensor(t) = v {
+                            Some((t.clone(), *s))
+                        } else {
+                            None
+                        }
+                    })
                     .collect();
                 inputs.extend(ts.iter().map(|(t, _)| t.clone()));
                 self.einsum(&spec, vals[0].1, &ts)
             }
             "param" => {
-                let Value::List(dims) = vals[0].0.clone() else { return Value::Poison };
+                let Value::List(dims) = vals[0].0.clone() else {
+                    return Value::Poison;
+                };
                 for d in &dims {
                     if !self.positive(d, vals[0].1, "size", op) {
                         return Value::Poison;
@@ -2046,12 +2646,18 @@ impl Evaluator<'_> {
             "expand" => {
                 let (x, xs) = tensor(0).expect("checked kinds");
                 inputs.push(x.clone());
-                let Value::List(target) = vals[1].0.clone() else { return Value::Poison };
+                let Value::List(target) = vals[1].0.clone() else {
+                    return Value::Poison;
+                };
                 if target.len() < x.shape.len() {
                     self.report(
                         Diagnostic::error(
                             Code::RankMismatch,
-                            format!("cannot expand rank {} to the shorter {}", x.shape.len(), ShapeDisplay(&target)),
+                            format!(
+                                "cannot expand rank {} to the shorter {}",
+                                x.shape.len(),
+                                ShapeDisplay(&target)
+                            ),
                         )
                         .with_label(vals[1].1, "target shape")
                         .with_label(xs, format!("{}", ShapeDisplay(&x.shape))),
@@ -2085,11 +2691,17 @@ impl Evaluator<'_> {
             }
             other => unreachable!("op `{other}` has a signature but no shape rule"),
         };
-        let Some(shape) = result else { return Value::Poison };
+        let Some(shape) = result else {
+            return Value::Poison;
+        };
         let shape: Vec<Sym> = shape.iter().map(|s| self.norm(s)).collect();
         let refs: Vec<&Tensor> = inputs.iter().collect();
         let node = self.record_node(op, attr_list, &refs, &shape, span, seg);
-        Value::Tensor(Tensor { shape, origin: Origin { span, what }, node })
+        Value::Tensor(Tensor {
+            shape,
+            origin: Origin { span, what },
+            node,
+        })
     }
 
     /// `(n + 2p − d(k − 1) − 1) / s + 1`
@@ -2100,12 +2712,23 @@ impl Evaluator<'_> {
         Ok(self.norm(&num.div(s)?.add(&one)?))
     }
 
-    fn broadcast(&mut self, a: &Tensor, sa: Span, b: &Tensor, sb: Span, op: &str) -> Option<Vec<Sym>> {
+    fn broadcast(
+        &mut self,
+        a: &Tensor,
+        sa: Span,
+        b: &Tensor,
+        sb: Span,
+        op: &str,
+    ) -> Option<Vec<Sym>> {
         let r = a.shape.len().max(b.shape.len());
         let mut out = Vec::new();
         for i in 0..r {
-            let x = (i + a.shape.len()).checked_sub(r).map(|j| self.norm(&a.shape[j]));
-            let y = (i + b.shape.len()).checked_sub(r).map(|j| self.norm(&b.shape[j]));
+            let x = (i + a.shape.len())
+                .checked_sub(r)
+                .map(|j| self.norm(&a.shape[j]));
+            let y = (i + b.shape.len())
+                .checked_sub(r)
+                .map(|j| self.norm(&b.shape[j]));
             let d = match (x, y) {
                 (Some(x), None) => x,
                 (None, Some(y)) => y,
@@ -2122,13 +2745,43 @@ impl Evaluator<'_> {
                         } else {
                             format!("{name} {x} and {y} cannot be shown equal in this `{op}`")
                         };
-                        let mut d = Diagnostic::error(if verdict == Some(false) && x.as_const().is_some() && y.as_const().is_some() && op != "add" && op != "mul" { Code::Broadcast } else { Code::DimMismatch }, msg)
-                            .with_label(sa, format!("{} from {} at {}", ShapeDisplay(&a.shape), a.origin.what, self.short_where(a.origin.span)))
-                            .with_label(sb, format!("{} from {} at {}", ShapeDisplay(&b.shape), b.origin.what, self.short_where(b.origin.span)));
+                        let mut d = Diagnostic::error(
+                            if verdict == Some(false)
+                                && x.as_const().is_some()
+                                && y.as_const().is_some()
+                                && op != "add"
+                                && op != "mul"
+                            {
+                                Code::Broadcast
+                            } else {
+                                Code::DimMismatch
+                            },
+                            msg,
+                        )
+                        .with_label(
+                            sa,
+                            format!(
+                                "{} from {} at {}",
+                                ShapeDisplay(&a.shape),
+                                a.origin.what,
+                                self.short_where(a.origin.span)
+                            ),
+                        )
+                        .with_label(
+                            sb,
+                            format!(
+                                "{} from {} at {}",
+                                ShapeDisplay(&b.shape),
+                                b.origin.what,
+                                self.short_where(b.origin.span)
+                            ),
+                        );
                         d = if verdict.is_none() {
                             d.with_help(cannot_show_help(&x, &y))
                         } else {
-                            d.with_help("elementwise ops need equal sizes (or size 1, which broadcasts)")
+                            d.with_help(
+                                "elementwise ops need equal sizes (or size 1, which broadcasts)",
+                            )
                         };
                         self.report(d);
                         return None;
@@ -2141,7 +2794,14 @@ impl Evaluator<'_> {
         Some(out)
     }
 
-    fn reshape(&mut self, x: &Tensor, xs: Span, target: &[Sym], tspan: Span, span: Span) -> Option<Vec<Sym>> {
+    fn reshape(
+        &mut self,
+        x: &Tensor,
+        xs: Span,
+        target: &[Sym],
+        tspan: Span,
+        span: Span,
+    ) -> Option<Vec<Sym>> {
         let mut total = Sym::constant(1);
         for s in &x.shape {
             total = total.mul(&self.norm(s)).ok()?;
@@ -2154,8 +2814,11 @@ impl Evaluator<'_> {
                 Some(-1) => {
                     if infer.is_some() {
                         self.report(
-                            Diagnostic::error(Code::ElementCount, "a reshape can infer only one dimension (-1)")
-                                .with_label(tspan, "two -1 entries"),
+                            Diagnostic::error(
+                                Code::ElementCount,
+                                "a reshape can infer only one dimension (-1)",
+                            )
+                            .with_label(tspan, "two -1 entries"),
                         );
                         return None;
                     }
@@ -2163,8 +2826,11 @@ impl Evaluator<'_> {
                 }
                 Some(k) if k <= 0 => {
                     self.report(
-                        Diagnostic::error(Code::NotPositive, format!("reshape sizes must be positive (or -1), not {k}"))
-                            .with_label(tspan, "target shape"),
+                        Diagnostic::error(
+                            Code::NotPositive,
+                            format!("reshape sizes must be positive (or -1), not {k}"),
+                        )
+                        .with_label(tspan, "target shape"),
                     );
                     return None;
                 }
@@ -2177,9 +2843,12 @@ impl Evaluator<'_> {
                 let rem = total.rem(&known).ok()?;
                 if rem.as_const().is_some_and(|r| r != 0) {
                     self.report(
-                        Diagnostic::error(Code::ElementCount, format!("{total} elements cannot be split into blocks of {known}"))
-                            .with_label(xs, format!("{}", ShapeDisplay(&x.shape)))
-                            .with_label(tspan, "target shape"),
+                        Diagnostic::error(
+                            Code::ElementCount,
+                            format!("{total} elements cannot be split into blocks of {known}"),
+                        )
+                        .with_label(xs, format!("{}", ShapeDisplay(&x.shape)))
+                        .with_label(tspan, "target shape"),
                     );
                     return None;
                 }
@@ -2195,7 +2864,11 @@ impl Evaluator<'_> {
                                 "reshape from {} ({total} elements) to {} ({known} elements) {}",
                                 ShapeDisplay(&x.shape),
                                 ShapeDisplay(target),
-                                if verdict == Some(false) { "changes the element count" } else { "cannot be shown to keep the element count" }
+                                if verdict == Some(false) {
+                                    "changes the element count"
+                                } else {
+                                    "cannot be shown to keep the element count"
+                                }
                             ),
                         )
                         .with_label(tspan, "target shape")
@@ -2226,19 +2899,33 @@ impl Evaluator<'_> {
         };
         let terms: Vec<&str> = lhs.split(',').collect();
         if terms.len() != ts.len() {
-            return bad(self, format!("the specification has {} operand(s), but {} tensor(s) were given", terms.len(), ts.len()));
+            return bad(
+                self,
+                format!(
+                    "the specification has {} operand(s), but {} tensor(s) were given",
+                    terms.len(),
+                    ts.len()
+                ),
+            );
         }
         let mut sizes: BTreeMap<char, (Sym, usize)> = BTreeMap::new();
         let mut counts: BTreeMap<char, usize> = BTreeMap::new();
         for (ti, (term, (t, s))) in terms.iter().zip(ts).enumerate() {
             if term.chars().any(|c| !c.is_ascii_lowercase()) {
-                return bad(self, format!("operand `{term}` has characters other than letters"));
+                return bad(
+                    self,
+                    format!("operand `{term}` has characters other than letters"),
+                );
             }
             if term.len() != t.shape.len() {
                 self.report(
                     Diagnostic::error(
                         Code::Einsum,
-                        format!("operand `{term}` names {} dimension(s), but the tensor has rank {}", term.len(), t.shape.len()),
+                        format!(
+                            "operand `{term}` names {} dimension(s), but the tensor has rank {}",
+                            term.len(),
+                            t.shape.len()
+                        ),
                     )
                     .with_label(*s, format!("{}", ShapeDisplay(&t.shape)))
                     .with_label(sspan, "specification"),
@@ -2252,7 +2939,15 @@ impl Evaluator<'_> {
                         if self.same(&prev, d) != Some(true) {
                             let (pt, ps) = &ts[pi];
                             let msg_what = format!("sizes of `{c}`");
-                            let _ = self.require_dim(&prev, d, Code::DimMismatch, &msg_what, "einsum", (pt, *ps), (t, *s));
+                            let _ = self.require_dim(
+                                &prev,
+                                d,
+                                Code::DimMismatch,
+                                &msg_what,
+                                "einsum",
+                                (pt, *ps),
+                                (t, *s),
+                            );
                             return None;
                         }
                     }
@@ -2264,7 +2959,11 @@ impl Evaluator<'_> {
         }
         let out: String = match rhs {
             Some(r) => r,
-            None => counts.iter().filter(|(_, &n)| n == 1).map(|(c, _)| *c).collect(),
+            None => counts
+                .iter()
+                .filter(|(_, &n)| n == 1)
+                .map(|(c, _)| *c)
+                .collect(),
         };
         let mut shape = Vec::new();
         for c in out.chars() {

@@ -90,7 +90,11 @@ pub fn check_program(program: Program) -> CheckResult {
     diagnostics.extend(std::mem::take(&mut ev.diagnostics));
     drop(ev);
     sort_dedup(&mut diagnostics);
-    CheckResult { program, diagnostics, blocks }
+    CheckResult {
+        program,
+        diagnostics,
+        blocks,
+    }
 }
 
 /// Sorts diagnostics by file and position, and drops exact repeats.
@@ -116,7 +120,11 @@ pub fn signature(def: &crate::syntax::ast::BlockDef) -> String {
             s
         })
         .collect();
-    let ret = def.ret.as_ref().map(|t| format!(" -> {}", crate::syntax::print_type(t))).unwrap_or_default();
+    let ret = def
+        .ret
+        .as_ref()
+        .map(|t| format!(" -> {}", crate::syntax::print_type(t)))
+        .unwrap_or_default();
     format!("{}({}){ret}", def.name.name, params.join(", "))
 }
 

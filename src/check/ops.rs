@@ -55,16 +55,32 @@ pub struct OpSig {
 }
 
 const fn p(name: &'static str, kind: Kind) -> OpParam {
-    OpParam { name, kind, default: None }
+    OpParam {
+        name,
+        kind,
+        default: None,
+    }
 }
 const fn pi(name: &'static str, v: i64) -> OpParam {
-    OpParam { name, kind: Kind::Int, default: Some(Default::Int(v)) }
+    OpParam {
+        name,
+        kind: Kind::Int,
+        default: Some(Default::Int(v)),
+    }
 }
 const fn pf(name: &'static str, v: f64) -> OpParam {
-    OpParam { name, kind: Kind::Float, default: Some(Default::Float(v)) }
+    OpParam {
+        name,
+        kind: Kind::Float,
+        default: Some(Default::Float(v)),
+    }
 }
 const fn pb(name: &'static str, v: bool) -> OpParam {
-    OpParam { name, kind: Kind::Bool, default: Some(Default::Bool(v)) }
+    OpParam {
+        name,
+        kind: Kind::Bool,
+        default: Some(Default::Bool(v)),
+    }
 }
 
 const X: OpParam = p("x", Kind::Tensor);
@@ -72,7 +88,11 @@ const UNARY: &[OpParam] = &[X];
 const POOL: &[OpParam] = &[
     X,
     p("kernel", Kind::Int),
-    OpParam { name: "stride", kind: Kind::Int, default: Some(Default::Param("kernel")) },
+    OpParam {
+        name: "stride",
+        kind: Kind::Int,
+        default: Some(Default::Param("kernel")),
+    },
     pi("padding", 0),
 ];
 const GLOBAL_POOL: &[OpParam] = &[X, pb("keepdim", false)];
@@ -81,7 +101,11 @@ const INT2: &[OpParam] = &[p("a", Kind::Int), p("b", Kind::Int)];
 
 macro_rules! sig {
     ($name:literal, $params:expr, $doc:literal) => {
-        OpSig { name: $name, params: $params, doc: $doc }
+        OpSig {
+            name: $name,
+            params: $params,
+            doc: $doc,
+        }
     };
 }
 
@@ -101,10 +125,26 @@ pub const OPS: &[OpSig] = &[
         ],
         "2-D convolution over [B, C, H, W]"
     ),
-    sig!("linear", &[X, p("out", Kind::Int), pb("bias", true)], "dense layer over the last dimension"),
-    sig!("batch_norm", &[X, pf("eps", 1e-5), pf("momentum", 0.1)], "batch normalisation over channels (dim 1)"),
-    sig!("layer_norm", &[X, pf("eps", 1e-5)], "layer normalisation over the last dimension"),
-    sig!("group_norm", &[X, p("groups", Kind::Int), pf("eps", 1e-5)], "group normalisation over channels"),
+    sig!(
+        "linear",
+        &[X, p("out", Kind::Int), pb("bias", true)],
+        "dense layer over the last dimension"
+    ),
+    sig!(
+        "batch_norm",
+        &[X, pf("eps", 1e-5), pf("momentum", 0.1)],
+        "batch normalisation over channels (dim 1)"
+    ),
+    sig!(
+        "layer_norm",
+        &[X, pf("eps", 1e-5)],
+        "layer normalisation over the last dimension"
+    ),
+    sig!(
+        "group_norm",
+        &[X, p("groups", Kind::Int), pf("eps", 1e-5)],
+        "group normalisation over channels"
+    ),
     sig!("relu", UNARY, "max(x, 0)"),
     sig!("relu6", UNARY, "min(max(x, 0), 6)"),
     sig!("gelu", UNARY, "Gaussian error linear unit"),
@@ -115,30 +155,75 @@ pub const OPS: &[OpSig] = &[
     sig!("hardswish", UNARY, "x · relu6(x + 3) / 6"),
     sig!("hardsigmoid", UNARY, "relu6(x + 3) / 6"),
     sig!("softmax", &[X, pi("dim", -1)], "softmax along a dimension"),
-    sig!("dropout", &[X, pf("p", 0.5)], "dropout with drop probability p (identity at inference)"),
+    sig!(
+        "dropout",
+        &[X, pf("p", 0.5)],
+        "dropout with drop probability p (identity at inference)"
+    ),
     sig!("identity", UNARY, "the input itself"),
-    sig!("zero", UNARY, "zeros of the input's shape (NAS-Bench-201 `none`)"),
+    sig!(
+        "zero",
+        UNARY,
+        "zeros of the input's shape (NAS-Bench-201 `none`)"
+    ),
     sig!("avg_pool", POOL, "average pooling over H, W"),
     sig!("max_pool", POOL, "max pooling over H, W"),
     sig!("global_avg_pool", GLOBAL_POOL, "mean over H, W"),
     sig!("global_max_pool", GLOBAL_POOL, "max over H, W"),
-    sig!("mean", &[X, p("dim", Kind::Int), pb("keepdim", false)], "mean along a dimension"),
-    sig!("flatten", &[X, pi("start", 1)], "merge the dimensions from `start` on"),
-    sig!("reshape", &[X, p("shape", Kind::List)], "reshape (one -1 allowed)"),
-    sig!("transpose", &[X, p("d0", Kind::Int), p("d1", Kind::Int)], "swap two dimensions"),
+    sig!(
+        "mean",
+        &[X, p("dim", Kind::Int), pb("keepdim", false)],
+        "mean along a dimension"
+    ),
+    sig!(
+        "flatten",
+        &[X, pi("start", 1)],
+        "merge the dimensions from `start` on"
+    ),
+    sig!(
+        "reshape",
+        &[X, p("shape", Kind::List)],
+        "reshape (one -1 allowed)"
+    ),
+    sig!(
+        "transpose",
+        &[X, p("d0", Kind::Int), p("d1", Kind::Int)],
+        "swap two dimensions"
+    ),
     sig!("permute", &[X, p("dims", Kind::List)], "reorder dimensions"),
     sig!("add", BINARY, "elementwise sum (broadcasting)"),
     sig!("mul", BINARY, "elementwise product (broadcasting)"),
-    sig!("concat", &[p("xs", Kind::Tensors), pi("dim", 1)], "concatenate along a dimension"),
+    sig!(
+        "concat",
+        &[p("xs", Kind::Tensors), pi("dim", 1)],
+        "concatenate along a dimension"
+    ),
     sig!("matmul", BINARY, "batched matrix product"),
-    sig!("einsum", &[p("spec", Kind::Str), p("xs", Kind::Tensors)], "Einstein summation"),
+    sig!(
+        "einsum",
+        &[p("spec", Kind::Str), p("xs", Kind::Tensors)],
+        "Einstein summation"
+    ),
     sig!("scale", &[X, p("s", Kind::Float)], "multiply by a constant"),
     sig!("param", &[p("shape", Kind::List)], "a learned tensor"),
-    sig!("expand", &[X, p("shape", Kind::List)], "broadcast to a shape (-1 keeps a dimension)"),
-    sig!("select", &[X, p("dim", Kind::Int), p("index", Kind::Int)], "take one index along a dimension"),
+    sig!(
+        "expand",
+        &[X, p("shape", Kind::List)],
+        "broadcast to a shape (-1 keeps a dimension)"
+    ),
+    sig!(
+        "select",
+        &[X, p("dim", Kind::Int), p("index", Kind::Int)],
+        "take one index along a dimension"
+    ),
     sig!(
         "slice",
-        &[X, p("dim", Kind::Int), p("start", Kind::Int), p("end", Kind::Int)],
+        &[
+            X,
+            p("dim", Kind::Int),
+            p("start", Kind::Int),
+            p("end", Kind::Int)
+        ],
         "the range [start, end) along a dimension"
     ),
     sig!("min", INT2, "the smaller of two integers"),
@@ -157,6 +242,16 @@ pub fn is_builtin(name: &str) -> bool {
 pub fn is_elementwise(name: &str) -> bool {
     matches!(
         name,
-        "relu" | "relu6" | "gelu" | "silu" | "swish" | "sigmoid" | "tanh" | "hardswish" | "hardsigmoid" | "identity" | "zero"
+        "relu"
+            | "relu6"
+            | "gelu"
+            | "silu"
+            | "swish"
+            | "sigmoid"
+            | "tanh"
+            | "hardswish"
+            | "hardsigmoid"
+            | "identity"
+            | "zero"
     )
 }

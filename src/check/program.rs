@@ -90,15 +90,16 @@ impl FileReader for DiskReader {
 
 /// Loads the given files and everything they import.
 pub fn load(paths: &[PathBuf], reader: &dyn FileReader) -> Program {
-    let mut loader = Loader { prog: Program::default(), reader, loading: Vec::new() };
+    let mut loader = Loader {
+        prog: Program::default(),
+        reader,
+        loading: Vec::new(),
+    };
     for p in paths {
-        match loader.load_file(p, None) {
-            Some(m) => {
-                if !loader.prog.roots.contains(&m) {
-                    loader.prog.roots.push(m)
-                }
+        if let Some(m) = loader.load_file(p, None) {
+            if !loader.prog.roots.contains(&m) {
+                loader.prog.roots.push(m)
             }
-            None => {}
         }
     }
     loader.prog
@@ -120,7 +121,11 @@ pub fn load_text(path: &Path, text: &str, reader: &dyn FileReader) -> Program {
             }
         }
     }
-    let overlay = Overlay { path: normalize(path), text, inner: reader };
+    let overlay = Overlay {
+        path: normalize(path),
+        text,
+        inner: reader,
+    };
     load(&[path.to_path_buf()], &overlay)
 }
 
@@ -139,12 +144,20 @@ impl Loader<'_> {
     /// Loads a module (once); `from` is the import that asked for it.
     fn load_file(&mut self, path: &Path, from: Option<Span>) -> Option<usize> {
         let canon = normalize(path);
-        if let Some(i) = self.prog.modules.iter().position(|m| normalize(&m.path) == canon) {
+        if let Some(i) = self
+            .prog
+            .modules
+            .iter()
+            .position(|m| normalize(&m.path) == canon)
+        {
             return Some(i);
         }
         if let Some(pos) = self.loading.iter().position(|p| *p == canon) {
-            let cycle: Vec<String> =
-                self.loading[pos..].iter().chain(std::iter::once(&canon)).map(|p| display_path(p)).collect();
+            let cycle: Vec<String> = self.loading[pos..]
+                .iter()
+                .chain(std::iter::once(&canon))
+                .map(|p| display_path(p))
+                .collect();
             let d = Diagnostic::error(Code::ImportCycle, "modules import each other in a cycle")
                 .with_note(format!("cycle: {}", cycle.join(" → ")))
                 .with_help("move the shared blocks into a module that both import");
@@ -158,7 +171,10 @@ impl Loader<'_> {
         let text = match self.reader.read(path) {
             Ok(t) => t,
             Err(e) => {
-                let d = Diagnostic::error(Code::ModuleNotFound, format!("cannot read `{}`: {e}", path.display()));
+                let d = Diagnostic::error(
+                    Code::ModuleNotFound,
+                    format!("cannot read `{}`: {e}", path.display()),
+                );
                 let d = match from {
                     Some(s) => d.with_label(s, "imported here"),
                     None => d,
@@ -175,8 +191,15 @@ impl Loader<'_> {
         let mut names: IndexMap<String, (Entry, Span)> = IndexMap::new();
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         for imp in &module.imports {
-            let target = resolve_import(&dir, &imp.path.iter().map(|i| i.name.as_str()).collect::<Vec<_>>());
-            let span = imp.path.first().map(|f| f.span.to(imp.path.last().unwrap_or(f).span)).unwrap_or(imp.span);
+            let target = resolve_import(
+                &dir,
+                &imp.path.iter().map(|i| i.name.as_str()).collect::<Vec<_>>(),
+            );
+            let span = imp
+                .path
+                .first()
+                .map(|f| f.span.to(imp.path.last().unwrap_or(f).span))
+                .unwrap_or(imp.span);
             let Some(target) = target else {
                 self.prog.diagnostics.push(
                     Diagnostic::error(Code::ModuleNotFound, format!("no module `{}`", imp.module_path()))
@@ -188,10 +211,15 @@ impl Loader<'_> {
                 );
                 continue;
             };
-            let Some(mi) = self.load_file(&target, Some(span)) else { continue };
+            let Some(mi) = self.load_file(&target, Some(span)) else {
+                continue;
+            };
             match &imp.names {
                 None => {
-                    let local = imp.alias.as_ref().unwrap_or_else(|| imp.path.last().expect("import path is never empty"));
+                    let local = imp
+                        .alias
+                        .as_ref()
+                        .unwrap_or_else(|| imp.path.last().expect("import path is never empty"));
                     self.bind(&mut names, &local.name, Entry::Module(mi), local.span);
                 }
                 Some(list) => {
@@ -199,7 +227,12 @@ impl Loader<'_> {
                         match self.prog.modules[mi].names.get(&n.name.name) {
                             Some((Entry::Block(b), _)) if self.prog.block_module(*b) == mi => {
                                 let b = *b;
-                                self.bind(&mut names, &n.local().name, Entry::Block(b), n.local().span)
+                                self.bind(
+                                    &mut names,
+                                    &n.local().name,
+                                    Entry::Block(b),
+                                    n.local().span,
+                                )
                             }
                             _ => {
                                 let available: Vec<&str> = self.prog.modules[mi]
@@ -209,13 +242,18 @@ impl Loader<'_> {
                                     .collect();
                                 let mut d = Diagnostic::error(
                                     Code::UnknownImport,
-                                    format!("module `{}` defines no block `{}`", imp.module_path(), n.name.name),
+                                    format!(
+                                        "module `{}` defines no block `{}`",
+                                        imp.module_path(),
+                                        n.name.name
+                                    ),
                                 )
                                 .with_label(n.name.span, "not defined there");
                                 if let Some(s) = closest(&n.name.name, available.iter().copied()) {
                                     d = d.with_help(format!("did you mean `{s}`?"));
                                 } else if !available.is_empty() {
-                                    d = d.with_help(format!("it defines: {}", available.join(", ")));
+                                    d = d
+                                        .with_help(format!("it defines: {}", available.join(", ")));
                                 }
                                 self.prog.diagnostics.push(d);
                             }
@@ -237,27 +275,50 @@ impl Loader<'_> {
                 self.prog.diagnostics.push(
                     Diagnostic::error(
                         Code::DuplicateDefinition,
-                        format!("`{}` is a primitive op and cannot be redefined", item.name.name),
+                        format!(
+                            "`{}` is a primitive op and cannot be redefined",
+                            item.name.name
+                        ),
                     )
                     .with_label(item.name.span, "redefined here")
                     .with_help("choose another name for this block"),
                 );
                 continue;
             }
-            self.bind(&mut names, &item.name.name, Entry::Block(id), item.name.span);
+            self.bind(
+                &mut names,
+                &item.name.name,
+                Entry::Block(id),
+                item.name.span,
+            );
         }
-        self.prog.modules.push(ModuleInfo { file, path: path.to_path_buf(), ast: module, names, blocks });
+        self.prog.modules.push(ModuleInfo {
+            file,
+            path: path.to_path_buf(),
+            ast: module,
+            names,
+            blocks,
+        });
         self.loading.pop();
         Some(index)
     }
 
-    fn bind(&mut self, names: &mut IndexMap<String, (Entry, Span)>, name: &str, e: Entry, span: Span) {
+    fn bind(
+        &mut self,
+        names: &mut IndexMap<String, (Entry, Span)>,
+        name: &str,
+        e: Entry,
+        span: Span,
+    ) {
         if let Some((_, first)) = names.get(name) {
             self.prog.diagnostics.push(
-                Diagnostic::error(Code::DuplicateDefinition, format!("`{name}` is defined twice"))
-                    .with_label(span, "second definition")
-                    .with_label(*first, "first defined here")
-                    .with_help("rename one of them (imports can be renamed with `as`)"),
+                Diagnostic::error(
+                    Code::DuplicateDefinition,
+                    format!("`{name}` is defined twice"),
+                )
+                .with_label(span, "second definition")
+                .with_label(*first, "first defined here")
+                .with_help("rename one of them (imports can be renamed with `as`)"),
             );
             return;
         }

@@ -31,7 +31,13 @@ pub fn resolve(prog: &Program) -> Vec<Diagnostic> {
             if item.name.name == "<error>" {
                 continue;
             }
-            let mut r = Resolver { prog, module: mi, scope: Scope { vars: Vec::new() }, used_names: HashSet::new(), diagnostics: Vec::new() };
+            let mut r = Resolver {
+                prog,
+                module: mi,
+                scope: Scope { vars: Vec::new() },
+                used_names: HashSet::new(),
+                diagnostics: Vec::new(),
+            };
             r.block(item);
             used_names.extend(r.used_names);
             out.extend(r.diagnostics);
@@ -42,16 +48,23 @@ pub fn resolve(prog: &Program) -> Vec<Diagnostic> {
                 let locals: Vec<(String, Span)> = match &imp.names {
                     None => {
                         let l = imp.alias.as_ref().or(imp.path.last());
-                        l.map(|l| vec![(l.name.clone(), l.span)]).unwrap_or_default()
+                        l.map(|l| vec![(l.name.clone(), l.span)])
+                            .unwrap_or_default()
                     }
-                    Some(ns) => ns.iter().map(|n| (n.local().name.clone(), n.local().span)).collect(),
+                    Some(ns) => ns
+                        .iter()
+                        .map(|n| (n.local().name.clone(), n.local().span))
+                        .collect(),
                 };
                 for (name, span) in locals {
                     if !used_names.contains(&name) && !name.starts_with('_') {
                         out.push(
-                            Diagnostic::error(Code::UnusedImport, format!("`{name}` is imported but never used"))
-                                .with_label(span, "unused import")
-                                .with_help("remove the import"),
+                            Diagnostic::error(
+                                Code::UnusedImport,
+                                format!("`{name}` is imported but never used"),
+                            )
+                            .with_label(span, "unused import")
+                            .with_help("remove the import"),
                         );
                     }
                 }
@@ -67,9 +80,12 @@ impl Resolver<'_> {
         for p in &b.params {
             if let Some((_, first)) = seen.iter().find(|(n, _)| *n == p.name.name) {
                 self.diagnostics.push(
-                    Diagnostic::error(Code::DuplicateDefinition, format!("parameter `{}` is declared twice", p.name.name))
-                        .with_label(p.name.span, "second declaration")
-                        .with_label(*first, "first declared here"),
+                    Diagnostic::error(
+                        Code::DuplicateDefinition,
+                        format!("parameter `{}` is declared twice", p.name.name),
+                    )
+                    .with_label(p.name.span, "second declaration")
+                    .with_label(*first, "first declared here"),
                 );
             }
             seen.push((p.name.name.clone(), p.name.span));
@@ -102,7 +118,9 @@ impl Resolver<'_> {
                 }
             }
             let name_used = p.name.name.starts_with('_');
-            self.scope.vars.push((p.name.name.clone(), p.name.span, name_used, "parameter"));
+            self.scope
+                .vars
+                .push((p.name.name.clone(), p.name.span, name_used, "parameter"));
         }
         self.body(&b.body);
         if let Some(ret) = &b.ret {
@@ -119,9 +137,14 @@ impl Resolver<'_> {
         for (name, span, used, kind) in vars {
             if !used && kind == "parameter" {
                 self.diagnostics.push(
-                    Diagnostic::error(Code::UnusedParameter, format!("parameter `{name}` is never used"))
-                        .with_label(span, "unused parameter")
-                        .with_help(format!("remove it, or name it `_{name}` if the signature must keep it")),
+                    Diagnostic::error(
+                        Code::UnusedParameter,
+                        format!("parameter `{name}` is never used"),
+                    )
+                    .with_label(span, "unused parameter")
+                    .with_help(format!(
+                        "remove it, or name it `_{name}` if the signature must keep it"
+                    )),
                 );
             }
         }
@@ -129,10 +152,13 @@ impl Resolver<'_> {
 
     fn type_name(&mut self, name: &str, span: Span) {
         if !TYPES.contains(&name) {
-            let mut d = Diagnostic::error(Code::UnknownType, format!("there is no type `{name}`")).with_label(span, "unknown type");
+            let mut d = Diagnostic::error(Code::UnknownType, format!("there is no type `{name}`"))
+                .with_label(span, "unknown type");
             d = match closest(name, TYPES.iter().copied()) {
                 Some(s) => d.with_help(format!("did you mean `{s}`?")),
-                None => d.with_help("types are Int, Float, Bool, Str, Block, or a tensor shape like [B, C, H, W]"),
+                None => d.with_help(
+                    "types are Int, Float, Bool, Str, Block, or a tensor shape like [B, C, H, W]",
+                ),
             };
             self.diagnostics.push(d);
         }
@@ -143,7 +169,9 @@ impl Resolver<'_> {
         for s in &b.stmts {
             self.expr(&s.value);
             let used = s.name.name.starts_with('_');
-            self.scope.vars.push((s.name.name.clone(), s.name.span, used, "binding"));
+            self.scope
+                .vars
+                .push((s.name.name.clone(), s.name.span, used, "binding"));
         }
         self.expr(&b.result);
         self.pop_to(mark);
@@ -153,9 +181,12 @@ impl Resolver<'_> {
         for (name, span, used, kind) in self.scope.vars.drain(mark..) {
             if !used && kind == "binding" {
                 self.diagnostics.push(
-                    Diagnostic::error(Code::UnusedBinding, format!("`{name}` is bound but never used"))
-                        .with_label(span, "unused binding")
-                        .with_help(format!("remove the `let`, or name it `_{name}`")),
+                    Diagnostic::error(
+                        Code::UnusedBinding,
+                        format!("`{name}` is bound but never used"),
+                    )
+                    .with_label(span, "unused binding")
+                    .with_help(format!("remove the `let`, or name it `_{name}`")),
                 );
             }
         }
@@ -170,9 +201,12 @@ impl Resolver<'_> {
             self.used_names.insert(name.to_string());
             if matches!(e, Entry::Module(_)) {
                 self.diagnostics.push(
-                    Diagnostic::error(Code::TypeMismatch, format!("`{name}` is a module, not a value"))
-                        .with_label(span, "module")
-                        .with_help(format!("name one of its blocks: `{name}.block_name`")),
+                    Diagnostic::error(
+                        Code::TypeMismatch,
+                        format!("`{name}` is a module, not a value"),
+                    )
+                    .with_label(span, "module")
+                    .with_help(format!("name one of its blocks: `{name}.block_name`")),
                 );
             }
             return;
@@ -181,19 +215,29 @@ impl Resolver<'_> {
             return;
         }
         let mut candidates: Vec<&str> = self.scope.vars.iter().map(|v| v.0.as_str()).collect();
-        candidates.extend(self.prog.modules[self.module].names.keys().map(String::as_str));
+        candidates.extend(
+            self.prog.modules[self.module]
+                .names
+                .keys()
+                .map(String::as_str),
+        );
         if as_callee {
             candidates.extend(ops::OPS.iter().map(|o| o.name));
         }
         let (code, msg) = if as_callee {
-            (Code::UnknownCallee, format!("there is no op or block `{name}`"))
+            (
+                Code::UnknownCallee,
+                format!("there is no op or block `{name}`"),
+            )
         } else {
             (Code::UnknownName, format!("`{name}` is not bound here"))
         };
         let mut d = Diagnostic::error(code, msg).with_label(span, "not found");
         d = match closest(name, candidates.into_iter()) {
             Some(s) => d.with_help(format!("did you mean `{s}`?")),
-            None if as_callee => d.with_help("ops are listed in docs/language.md; blocks from other files need an `import`"),
+            None if as_callee => d.with_help(
+                "ops are listed in docs/language.md; blocks from other files need an `import`",
+            ),
             None => d,
         };
         self.diagnostics.push(d);
@@ -208,9 +252,16 @@ impl Resolver<'_> {
                     let mi = *mi;
                     let ok = matches!(self.prog.modules[mi].names.get(&n.name), Some((Entry::Block(b), _)) if self.prog.block_module(*b) == mi);
                     if !ok {
-                        let avail: Vec<&str> = self.prog.modules[mi].blocks.iter().map(|b| self.prog.block(*b).name.name.as_str()).collect();
-                        let mut d = Diagnostic::error(Code::UnknownName, format!("module `{}` has no block `{}`", m.name, n.name))
-                            .with_label(n.span, "not defined there");
+                        let avail: Vec<&str> = self.prog.modules[mi]
+                            .blocks
+                            .iter()
+                            .map(|b| self.prog.block(*b).name.name.as_str())
+                            .collect();
+                        let mut d = Diagnostic::error(
+                            Code::UnknownName,
+                            format!("module `{}` has no block `{}`", m.name, n.name),
+                        )
+                        .with_label(n.span, "not defined there");
                         if let Some(s) = closest(&n.name, avail.iter().copied()) {
                             d = d.with_help(format!("did you mean `{}.{s}`?", m.name));
                         }
@@ -218,9 +269,15 @@ impl Resolver<'_> {
                     }
                 }
                 _ => self.diagnostics.push(
-                    Diagnostic::error(Code::UnknownName, format!("`{}` is not an imported module", m.name))
-                        .with_label(m.span, "not a module")
-                        .with_help(format!("add `import std.{};` (or the module's path) at the top of the file", m.name)),
+                    Diagnostic::error(
+                        Code::UnknownName,
+                        format!("`{}` is not an imported module", m.name),
+                    )
+                    .with_label(m.span, "not a module")
+                    .with_help(format!(
+                        "add `import std.{};` (or the module's path) at the top of the file",
+                        m.name
+                    )),
                 ),
             },
             ExprKind::Call(f, args) => {
@@ -237,13 +294,23 @@ impl Resolver<'_> {
                 self.body(t);
                 self.body(f);
             }
-            ExprKind::Repeat { count, var, init, index, body } => {
+            ExprKind::Repeat {
+                count,
+                var,
+                init,
+                index,
+                body,
+            } => {
                 self.expr(count);
                 self.expr(init);
                 let mark = self.scope.vars.len();
-                self.scope.vars.push((var.name.clone(), var.span, true, "repeat"));
+                self.scope
+                    .vars
+                    .push((var.name.clone(), var.span, true, "repeat"));
                 if let Some(i) = index {
-                    self.scope.vars.push((i.name.clone(), i.span, true, "repeat"));
+                    self.scope
+                        .vars
+                        .push((i.name.clone(), i.span, true, "repeat"));
                 }
                 self.body(body);
                 self.scope.vars.truncate(mark);
@@ -265,7 +332,12 @@ impl Resolver<'_> {
                     self.expr(s);
                 }
             }
-            ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Bool(_) | ExprKind::Str(_) | ExprKind::Wildcard | ExprKind::Error => {}
+            ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Bool(_)
+            | ExprKind::Str(_)
+            | ExprKind::Wildcard
+            | ExprKind::Error => {}
         }
     }
 }

@@ -209,7 +209,10 @@ impl Sym {
         if let Some(q) = self.divide_by_monomial(o) {
             return Ok(q);
         }
-        Ok(Sym::atom(Atom::Div(Box::new(self.clone()), Box::new(o.clone()))))
+        Ok(Sym::atom(Atom::Div(
+            Box::new(self.clone()),
+            Box::new(o.clone()),
+        )))
     }
 
     /// `Some(k)` when `self == k * o` as polynomials.
@@ -277,7 +280,10 @@ impl Sym {
         if self.exact_multiple_of(o).is_some() {
             return Ok(Sym::default());
         }
-        Ok(Sym::atom(Atom::Rem(Box::new(self.clone()), Box::new(o.clone()))))
+        Ok(Sym::atom(Atom::Rem(
+            Box::new(self.clone()),
+            Box::new(o.clone()),
+        )))
     }
 
     pub fn smin(&self, o: &Sym) -> Sym {
@@ -293,11 +299,19 @@ impl Sym {
             return self.clone();
         }
         if let Some(d) = self.sub(o).ok().and_then(|d| d.as_const()) {
-            return if (d < 0) == is_min { self.clone() } else { o.clone() };
+            return if (d < 0) == is_min {
+                self.clone()
+            } else {
+                o.clone()
+            };
         }
         let (a, b) = if self <= o { (self, o) } else { (o, self) };
         let (a, b) = (Box::new(a.clone()), Box::new(b.clone()));
-        Sym::atom(if is_min { Atom::Min(a, b) } else { Atom::Max(a, b) })
+        Sym::atom(if is_min {
+            Atom::Min(a, b)
+        } else {
+            Atom::Max(a, b)
+        })
     }
 
     /// Replaces symbols by formulas (and re-normalises).
@@ -328,7 +342,13 @@ impl Sym {
 
 impl fmt::Display for Atom {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let side = |s: &Sym| if s.is_compound() || s.terms.keys().any(|m| m.len() > 1) { format!("({s})") } else { s.to_string() };
+        let side = |s: &Sym| {
+            if s.is_compound() || s.terms.keys().any(|m| m.len() > 1) {
+                format!("({s})")
+            } else {
+                s.to_string()
+            }
+        };
         match self {
             Atom::Var(n) => f.write_str(n),
             Atom::Div(a, b) => write!(f, "{} / {}", side(a), side(b)),
@@ -348,7 +368,11 @@ impl fmt::Display for Sym {
         // non-constant terms first (higher degree first), the constant last
         let mut terms: Vec<(&Vec<Atom>, &i64)> = self.terms.iter().collect();
         terms.sort_by(|a, b| {
-            (a.0.is_empty(), std::cmp::Reverse(a.0.len()), a.0).cmp(&(b.0.is_empty(), std::cmp::Reverse(b.0.len()), b.0))
+            (a.0.is_empty(), std::cmp::Reverse(a.0.len()), a.0).cmp(&(
+                b.0.is_empty(),
+                std::cmp::Reverse(b.0.len()),
+                b.0,
+            ))
         });
         for (i, (m, &c)) in terms.into_iter().enumerate() {
             let neg = c < 0;
@@ -402,7 +426,15 @@ mod tests {
         assert_eq!(two_h_plus_1.div(&c(2)).unwrap(), h);
         let h3 = h.add(&c(3)).unwrap().div(&c(2)).unwrap();
         assert_eq!(h3.to_string(), "(H + 1) / 2 + 1");
-        let conv = h.add(&c(2)).unwrap().sub(&c(3)).unwrap().div(&c(1)).unwrap().add(&c(1)).unwrap();
+        let conv = h
+            .add(&c(2))
+            .unwrap()
+            .sub(&c(3))
+            .unwrap()
+            .div(&c(1))
+            .unwrap()
+            .add(&c(1))
+            .unwrap();
         assert_eq!(conv, h);
         assert_eq!(c(7).div(&c(-2)).unwrap(), c(-4));
         assert_eq!(c(-7).rem(&c(2)).unwrap(), c(1));

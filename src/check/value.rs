@@ -34,7 +34,10 @@ pub enum BlockVal {
     Def(BlockId),
     Op(&'static str),
     /// A search-space decision among blocks.
-    Choice { decision: String, options: Vec<BlockVal> },
+    Choice {
+        decision: String,
+        options: Vec<BlockVal>,
+    },
     /// A `Block` parameter with no argument (standalone checking): calls of it are not checked.
     Unknown,
 }
@@ -112,7 +115,9 @@ fn block_text(b: &BlockVal) -> String {
     match b {
         BlockVal::Def(id) => format!("block#{}", id.0),
         BlockVal::Op(n) => n.to_string(),
-        BlockVal::Choice { decision, options } => format!("one of {} blocks (decision `{decision}`)", options.len()),
+        BlockVal::Choice { decision, options } => {
+            format!("one of {} blocks (decision `{decision}`)", options.len())
+        }
         BlockVal::Unknown => "Block".into(),
     }
 }

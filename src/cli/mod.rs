@@ -35,8 +35,10 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Check NASL files: syntax, names, types and symbolic shapes. Exit 0 when clean, 1 on errors.
-    #[command(after_help = "Every error of every file is reported at once. Warnings do not fail the check \
-unless --deny-warnings is given. Imports are followed (std.X is stdlib/X.nasl).")]
+    #[command(
+        after_help = "Every error of every file is reported at once. Warnings do not fail the check \
+unless --deny-warnings is given. Imports are followed (std.X is stdlib/X.nasl)."
+    )]
     Check {
         /// Files to check.
         #[arg(required = true)]
@@ -52,8 +54,10 @@ unless --deny-warnings is given. Imports are followed (std.X is stdlib/X.nasl)."
         quiet: bool,
     },
     /// Format NASL files in the canonical layout (in place), or check that they are.
-    #[command(after_help = "Comments are kept. A file with syntax errors is left untouched and its errors \
-are printed. `nasc fmt -` formats standard input to standard output.")]
+    #[command(
+        after_help = "Comments are kept. A file with syntax errors is left untouched and its errors \
+are printed. `nasc fmt -` formats standard input to standard output."
+    )]
     Fmt {
         /// Files to format (`-` for standard input).
         #[arg(required = true)]
@@ -63,8 +67,10 @@ are printed. `nasc fmt -` formats standard input to standard output.")]
         check: bool,
     },
     /// Print the inferred shape of every binding of every block.
-    #[command(after_help = "Blocks are checked on their own: tensor dimensions and integer parameters \
-without defaults stay symbolic (B, C, H, out, …). Unknown sizes (after an undecided `if`) print as `_`.")]
+    #[command(
+        after_help = "Blocks are checked on their own: tensor dimensions and integer parameters \
+without defaults stay symbolic (B, C, H, out, …). Unknown sizes (after an undecided `if`) print as `_`."
+    )]
     Shapes {
         /// The file.
         file: PathBuf,
@@ -100,21 +106,28 @@ fn print_diagnostics(ds: &[Diagnostic], sources: &SourceMap, quiet: bool) {
 fn summary(r: &CheckResult, files: usize) -> String {
     let errors = r.error_count();
     let warnings = r.diagnostics.len() - errors;
-    format!(
-        "checked {files} file(s): {errors} error(s), {warnings} warning(s)",
-    )
+    format!("checked {files} file(s): {errors} error(s), {warnings} warning(s)",)
 }
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
-        Command::Check { files, json, deny_warnings, quiet } => {
+        Command::Check {
+            files,
+            json,
+            deny_warnings,
+            quiet,
+        } => {
             if let Some(code) = missing_files(&files) {
                 return code;
             }
             let r = check::check_paths(&files);
             if json {
-                let arr: Vec<_> = r.diagnostics.iter().map(|d| render::to_json(d, &r.program.sources)).collect();
+                let arr: Vec<_> = r
+                    .diagnostics
+                    .iter()
+                    .map(|d| render::to_json(d, &r.program.sources))
+                    .collect();
                 println!("{}", serde_json::to_string_pretty(&arr).unwrap_or_default());
             } else {
                 print_diagnostics(&r.diagnostics, &r.program.sources, quiet);
@@ -202,7 +215,11 @@ fn shapes(file: &PathBuf, only: Option<&str>, json: bool) -> ExitCode {
     if let Some(n) = only {
         if blocks.is_empty() {
             let names: Vec<&str> = r.blocks.iter().map(|b| b.name.as_str()).collect();
-            eprintln!("error: `{}` has no block `{n}` (it defines: {})", file.display(), names.join(", "));
+            eprintln!(
+                "error: `{}` has no block `{n}` (it defines: {})",
+                file.display(),
+                names.join(", ")
+            );
             return ExitCode::from(2);
         }
     }
@@ -232,14 +249,35 @@ fn shapes(file: &PathBuf, only: Option<&str>, json: bool) -> ExitCode {
     } else {
         let mut out = String::new();
         for b in &blocks {
-            let kw = if b.kind == crate::syntax::ast::BlockKind::Network { "network" } else { "block" };
+            let kw = if b.kind == crate::syntax::ast::BlockKind::Network {
+                "network"
+            } else {
+                "block"
+            };
             out.push_str(&format!("{kw} {}\n", b.signature));
-            let width = b.bindings.iter().map(|x| x.name.len()).max().unwrap_or(0).max(6);
+            let width = b
+                .bindings
+                .iter()
+                .map(|x| x.name.len())
+                .max()
+                .unwrap_or(0)
+                .max(6);
             for x in &b.bindings {
-                let lc = line_col(x.span).map(|l| format!("{}:{}", l.line, l.col)).unwrap_or_default();
-                out.push_str(&format!("  {lc:>7}  {:<width$} : {}\n", x.name, show(&x.value)));
+                let lc = line_col(x.span)
+                    .map(|l| format!("{}:{}", l.line, l.col))
+                    .unwrap_or_default();
+                out.push_str(&format!(
+                    "  {lc:>7}  {:<width$} : {}\n",
+                    x.name,
+                    show(&x.value)
+                ));
             }
-            out.push_str(&format!("  {:>7}  {:<width$} : {}\n", "", "result", show(&b.result)));
+            out.push_str(&format!(
+                "  {:>7}  {:<width$} : {}\n",
+                "",
+                "result",
+                show(&b.result)
+            ));
             if !b.decisions.is_empty() {
                 out.push_str(&format!("  decisions ({}):\n", b.decisions.len()));
                 for d in &b.decisions {

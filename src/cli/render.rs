@@ -28,7 +28,11 @@ impl std::error::Error for Report<'_> {}
 
 impl miette::Diagnostic for Report<'_> {
     fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        Some(Box::new(format!("{}({})", self.d.code.id(), self.d.code.slug())))
+        Some(Box::new(format!(
+            "{}({})",
+            self.d.code.id(),
+            self.d.code.slug()
+        )))
     }
     fn severity(&self) -> Option<miette::Severity> {
         Some(match self.d.severity {
@@ -53,7 +57,9 @@ impl miette::Diagnostic for Report<'_> {
         (!self.labels.is_empty()).then_some(&self.src as &dyn miette::SourceCode)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        (!self.labels.is_empty()).then(|| Box::new(self.labels.clone().into_iter()) as Box<dyn Iterator<Item = LabeledSpan>>)
+        (!self.labels.is_empty()).then(|| {
+            Box::new(self.labels.clone().into_iter()) as Box<dyn Iterator<Item = LabeledSpan>>
+        })
     }
 }
 
@@ -62,12 +68,19 @@ pub fn location(d: &Diagnostic, sources: &SourceMap) -> Option<String> {
     let s = d.span()?;
     let f = sources.get(s.file)?;
     let lc = f.line_col(s.start as usize);
-    Some(format!("{}:{}:{}", crate::check::program::display_path(&f.path), lc.line, lc.col))
+    Some(format!(
+        "{}:{}:{}",
+        crate::check::program::display_path(&f.path),
+        lc.line,
+        lc.col
+    ))
 }
 
 /// Renders one diagnostic as a graphical report. `color` selects ANSI colours.
 pub fn render_text(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
-    let primary = d.span().and_then(|s| sources.get(s.file).map(|f| (s.file, f)));
+    let primary = d
+        .span()
+        .and_then(|s| sources.get(s.file).map(|f| (s.file, f)));
     let mut labels = Vec::new();
     let mut notes = Vec::new();
     let mut src = NamedSource::new("<no source>", String::new());
@@ -77,7 +90,10 @@ pub fn render_text(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
             if l.span.file == fid {
                 let len = l.span.range().len();
                 let ls = if i == 0 {
-                    LabeledSpan::new_primary_with_span(Some(l.text.clone()), (l.span.start as usize, len))
+                    LabeledSpan::new_primary_with_span(
+                        Some(l.text.clone()),
+                        (l.span.start as usize, len),
+                    )
                 } else {
                     LabeledSpan::new_with_span(Some(l.text.clone()), (l.span.start as usize, len))
                 };
@@ -97,9 +113,20 @@ pub fn render_text(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
     for n in &d.notes {
         notes.push(format!("note: {n}"));
     }
-    let report = Report { d, src, labels, notes: notes.join("\n") };
-    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(110).with_links(false);
+    let report = Report {
+        d,
+        src,
+        labels,
+        notes: notes.join("\n"),
+    };
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(110)
+        .with_links(false);
     let mut out = String::new();
     if let Some(loc) = location(d, sources) {
         out.push_str(&format!("{loc}: "));

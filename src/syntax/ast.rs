@@ -13,7 +13,10 @@ pub struct Ident {
 
 impl Ident {
     pub fn new(name: impl Into<String>, span: Span) -> Ident {
-        Ident { name: name.into(), span }
+        Ident {
+            name: name.into(),
+            span,
+        }
     }
 }
 
@@ -69,7 +72,11 @@ impl ImportName {
 impl Import {
     /// The dotted module path, e.g. `std.layers`.
     pub fn module_path(&self) -> String {
-        self.path.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(".")
+        self.path
+            .iter()
+            .map(|i| i.name.as_str())
+            .collect::<Vec<_>>()
+            .join(".")
     }
 }
 
@@ -225,7 +232,12 @@ pub enum ChoiceKind {
     /// `choice(a, b, c)`
     Options(Vec<Expr>),
     /// `choice(lo..hi)`, `choice(lo..=hi step s)`
-    Range { lo: Box<Expr>, hi: Box<Expr>, inclusive: bool, step: Option<Box<Expr>> },
+    Range {
+        lo: Box<Expr>,
+        hi: Box<Expr>,
+        inclusive: bool,
+        step: Option<Box<Expr>>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -245,7 +257,13 @@ pub enum ExprKind {
     List(Vec<Expr>),
     If(Box<Expr>, Body, Body),
     /// `repeat count with var = init, index { body }`
-    Repeat { count: Box<Expr>, var: Ident, init: Box<Expr>, index: Option<Ident>, body: Body },
+    Repeat {
+        count: Box<Expr>,
+        var: Ident,
+        init: Box<Expr>,
+        index: Option<Ident>,
+        body: Body,
+    },
     Choice(ChoiceKind),
     /// A construct that failed to parse (already reported).
     Error,
@@ -290,7 +308,9 @@ impl Expr {
                 out.extend(t.exprs());
                 out.extend(e.exprs());
             }
-            ExprKind::Repeat { count, init, body, .. } => {
+            ExprKind::Repeat {
+                count, init, body, ..
+            } => {
                 out.push(&**count);
                 out.push(&**init);
                 out.extend(body.exprs());
@@ -326,7 +346,9 @@ impl Expr {
                     stack.extend(t.into_exprs());
                     stack.extend(f.into_exprs());
                 }
-                ExprKind::Repeat { count, init, body, .. } => {
+                ExprKind::Repeat {
+                    count, init, body, ..
+                } => {
                     stack.push(*count);
                     stack.push(*init);
                     stack.extend(body.into_exprs());
@@ -346,10 +368,16 @@ impl Expr {
 impl Body {
     /// The statements' values, then the result.
     pub fn exprs(&self) -> impl Iterator<Item = &Expr> {
-        self.stmts.iter().map(|s| &s.value).chain(std::iter::once(&*self.result))
+        self.stmts
+            .iter()
+            .map(|s| &s.value)
+            .chain(std::iter::once(&*self.result))
     }
 
     fn into_exprs(self) -> impl Iterator<Item = Expr> {
-        self.stmts.into_iter().map(|s| s.value).chain(std::iter::once(*self.result))
+        self.stmts
+            .into_iter()
+            .map(|s| s.value)
+            .chain(std::iter::once(*self.result))
     }
 }

@@ -59,7 +59,12 @@ fn module_slots(module: &mut Module) -> (Vec<Slot<'_>>, &mut Vec<String>) {
     let mut slots = Vec::new();
     for i in &mut module.imports {
         let (start, end) = (i.span.start as usize, i.span.end as usize);
-        slots.push(Slot { start, end, comments: &mut i.comments, bodies: vec![] });
+        slots.push(Slot {
+            start,
+            end,
+            comments: &mut i.comments,
+            bodies: vec![],
+        });
     }
     for item in &mut module.items {
         let (start, end) = (item.span.start as usize, item.span.end as usize);
@@ -77,7 +82,12 @@ fn module_slots(module: &mut Module) -> (Vec<Slot<'_>>, &mut Vec<String>) {
             dims.iter_mut().for_each(|d| collect_bodies(d, &mut bodies));
         }
         bodies.push(&mut item.body);
-        slots.push(Slot { start, end, comments: &mut item.comments, bodies });
+        slots.push(Slot {
+            start,
+            end,
+            comments: &mut item.comments,
+            bodies,
+        });
     }
     (slots, &mut module.dangling)
 }
@@ -88,12 +98,25 @@ fn body_slots(body: &mut Body) -> (Vec<Slot<'_>>, &mut Vec<String>) {
         let (start, end) = (s.span.start as usize, s.span.end as usize);
         let mut bodies = Vec::new();
         collect_bodies(&mut s.value, &mut bodies);
-        slots.push(Slot { start, end, comments: &mut s.comments, bodies });
+        slots.push(Slot {
+            start,
+            end,
+            comments: &mut s.comments,
+            bodies,
+        });
     }
-    let (start, end) = (body.result.span.start as usize, body.result.span.end as usize);
+    let (start, end) = (
+        body.result.span.start as usize,
+        body.result.span.end as usize,
+    );
     let mut bodies = Vec::new();
     collect_bodies(&mut body.result, &mut bodies);
-    slots.push(Slot { start, end, comments: &mut body.result_comments, bodies });
+    slots.push(Slot {
+        start,
+        end,
+        comments: &mut body.result_comments,
+        bodies,
+    });
     (slots, &mut body.dangling)
 }
 
@@ -118,21 +141,31 @@ fn place((mut slots, dangling): (Vec<Slot<'_>>, &mut Vec<String>), c: &RawCommen
     match slots.iter().position(|s| s.end > cs) {
         Some(i) if slots[i].start < cs => {
             let slot = slots.swap_remove(i);
-            let inner = slot.bodies.into_iter().find(|b| (b.span.start as usize) < cs && ce < b.span.end as usize);
+            let inner = slot
+                .bodies
+                .into_iter()
+                .find(|b| (b.span.start as usize) < cs && ce < b.span.end as usize);
             match inner {
                 Some(b) => place(body_slots(b), c, lines),
                 None => slot.comments.leading.push(text),
             }
         }
         Some(i) => {
-            if i > 0 && ends_on_comment_line(&slots[i - 1]) && slots[i - 1].comments.trailing.is_none() {
+            if i > 0
+                && ends_on_comment_line(&slots[i - 1])
+                && slots[i - 1].comments.trailing.is_none()
+            {
                 slots[i - 1].comments.trailing = Some(text);
             } else {
                 slots[i].comments.leading.push(text);
             }
         }
         None => match slots.last_mut() {
-            Some(last) if c.trailing && lines.last_line(last.start, last.end) == cline && last.comments.trailing.is_none() => {
+            Some(last)
+                if c.trailing
+                    && lines.last_line(last.start, last.end) == cline
+                    && last.comments.trailing.is_none() =>
+            {
                 last.comments.trailing = Some(text)
             }
             _ => dangling.push(text),
@@ -147,7 +180,9 @@ fn collect_bodies<'a>(e: &'a mut Expr, out: &mut Vec<&'a mut Body>) {
             out.push(t);
             out.push(f);
         }
-        ExprKind::Repeat { count, init, body, .. } => {
+        ExprKind::Repeat {
+            count, init, body, ..
+        } => {
             collect_bodies(count, out);
             collect_bodies(init, out);
             out.push(body);

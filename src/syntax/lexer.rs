@@ -154,7 +154,11 @@ fn keyword(s: &str) -> Option<Tok> {
 
 pub fn lex(file: FileId, src: &str) -> Lexed {
     let bytes = src.as_bytes();
-    let mut out = Lexed { tokens: Vec::new(), comments: Vec::new(), errors: Vec::new() };
+    let mut out = Lexed {
+        tokens: Vec::new(),
+        comments: Vec::new(),
+        errors: Vec::new(),
+    };
     let mut i = 0;
     let mut line_has_code = false;
     while i < bytes.len() {
@@ -204,9 +208,12 @@ pub fn lex(file: FileId, src: &str) -> Lexed {
                 }
                 if !closed {
                     out.errors.push(
-                        Diagnostic::error(Code::UnterminatedString, "this string literal is never closed")
-                            .with_label(Span::new(file, start, i), "the string starts here")
-                            .with_help("add a closing `\"` on the same line"),
+                        Diagnostic::error(
+                            Code::UnterminatedString,
+                            "this string literal is never closed",
+                        )
+                        .with_label(Span::new(file, start, i), "the string starts here")
+                        .with_help("add a closing `\"` on the same line"),
                     );
                 }
                 out.tokens.push((start, Tok::Str(value), i));
@@ -309,9 +316,12 @@ fn lex_number(file: FileId, src: &str, start: usize, out: &mut Lexed) -> usize {
     let span = Span::new(file, start, i);
     if bad_suffix {
         out.errors.push(
-            Diagnostic::error(Code::InvalidNumber, format!("`{}` is not a number", &src[start..i]))
-                .with_label(span, "malformed numeric literal")
-                .with_help("separate the number from the name after it with a space or an operator"),
+            Diagnostic::error(
+                Code::InvalidNumber,
+                format!("`{}` is not a number", &src[start..i]),
+            )
+            .with_label(span, "malformed numeric literal")
+            .with_help("separate the number from the name after it with a space or an operator"),
         );
         out.tokens.push((start, Tok::Int(0), i));
     } else if is_float {
@@ -319,8 +329,11 @@ fn lex_number(file: FileId, src: &str, start: usize, out: &mut Lexed) -> usize {
             Ok(f) if f.is_finite() => out.tokens.push((start, Tok::Float(f), i)),
             _ => {
                 out.errors.push(
-                    Diagnostic::error(Code::InvalidNumber, format!("`{}` is out of range", &src[start..i]))
-                        .with_label(span, "not a finite 64-bit float"),
+                    Diagnostic::error(
+                        Code::InvalidNumber,
+                        format!("`{}` is out of range", &src[start..i]),
+                    )
+                    .with_label(span, "not a finite 64-bit float"),
                 );
                 out.tokens.push((start, Tok::Float(0.0), i));
             }
@@ -330,9 +343,12 @@ fn lex_number(file: FileId, src: &str, start: usize, out: &mut Lexed) -> usize {
             Ok(v) => out.tokens.push((start, Tok::Int(v), i)),
             Err(_) => {
                 out.errors.push(
-                    Diagnostic::error(Code::InvalidNumber, format!("`{}` does not fit in 64 bits", &src[start..i]))
-                        .with_label(span, "integer literal too large")
-                        .with_help(format!("integers range up to {}", i64::MAX)),
+                    Diagnostic::error(
+                        Code::InvalidNumber,
+                        format!("`{}` does not fit in 64 bits", &src[start..i]),
+                    )
+                    .with_label(span, "integer literal too large")
+                    .with_help(format!("integers range up to {}", i64::MAX)),
                 );
                 out.tokens.push((start, Tok::Int(0), i));
             }

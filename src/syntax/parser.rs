@@ -49,7 +49,10 @@ pub fn parse(file: FileId, src: &str) -> Parsed {
     limit_depth(&mut module, &mut diagnostics);
     attach_comments(&mut module, &lexed.comments, src);
     diagnostics.sort_by_key(|d| d.span().map(|s| s.start));
-    Parsed { module, diagnostics }
+    Parsed {
+        module,
+        diagnostics,
+    }
 }
 
 /// Parses a single expression (used by tests and tools); `None` when it does not parse.
@@ -60,7 +63,11 @@ pub fn parse_expr(file: FileId, src: &str) -> Option<Expr> {
     }
     let mut recovered = Vec::new();
     let e = generated::ExprParser::new()
-        .parse(file, &mut recovered, lexed.tokens.into_iter().map(Ok::<_, String>))
+        .parse(
+            file,
+            &mut recovered,
+            lexed.tokens.into_iter().map(Ok::<_, String>),
+        )
         .ok()?;
     recovered.is_empty().then_some(e)
 }
@@ -73,9 +80,12 @@ fn check_nesting(file: FileId, tokens: &[(usize, Tok, usize)]) -> Option<Diagnos
                 depth += 1;
                 if depth > MAX_NESTING {
                     return Some(
-                        Diagnostic::error(Code::NestingTooDeep, format!("brackets nested more than {MAX_NESTING} deep"))
-                            .with_label(Span::new(file, *l, *r), "this bracket is too deep")
-                            .with_help("split the expression with `let` bindings"),
+                        Diagnostic::error(
+                            Code::NestingTooDeep,
+                            format!("brackets nested more than {MAX_NESTING} deep"),
+                        )
+                        .with_label(Span::new(file, *l, *r), "this bracket is too deep")
+                        .with_help("split the expression with `let` bindings"),
                     );
                 }
             }
@@ -102,9 +112,12 @@ fn expr_depth(e: &Expr) -> usize {
 fn limit_expr(e: &mut Expr, diagnostics: &mut Vec<Diagnostic>) {
     if expr_depth(e) > MAX_DEPTH {
         diagnostics.push(
-            Diagnostic::error(Code::NestingTooDeep, format!("this expression is nested more than {MAX_DEPTH} deep"))
-                .with_label(e.span, "too deep")
-                .with_help("split the expression with `let` bindings"),
+            Diagnostic::error(
+                Code::NestingTooDeep,
+                format!("this expression is nested more than {MAX_DEPTH} deep"),
+            )
+            .with_label(e.span, "too deep")
+            .with_help("split the expression with `let` bindings"),
         );
         let span = e.span;
         std::mem::replace(e, Expr::new(ExprKind::Error, span)).dismantle();
@@ -158,11 +171,14 @@ fn friendly(expected: &[String]) -> String {
 fn help_for(found: Option<&Tok>, expected: &[String]) -> Option<String> {
     let exp = |t: &str| expected.iter().any(|e| e.trim_matches('"') == t);
     match found {
-        Some(Tok::Let) | Some(Tok::RBrace) if exp(";") => Some("end each `let` statement with `;`".into()),
-        Some(Tok::Import) => Some("imports go before every block, at the top of the file".into()),
-        Some(Tok::RBrace) if exp("int") => {
-            Some("a block body ends with its result expression: the last line has no `let` and no `;`".into())
+        Some(Tok::Let) | Some(Tok::RBrace) if exp(";") => {
+            Some("end each `let` statement with `;`".into())
         }
+        Some(Tok::Import) => Some("imports go before every block, at the top of the file".into()),
+        Some(Tok::RBrace) if exp("int") => Some(
+            "a block body ends with its result expression: the last line has no `let` and no `;`"
+                .into(),
+        ),
         Some(Tok::Semi) if exp("}") => {
             Some("the last expression of a body is its result and takes no `;`".into())
         }
@@ -177,12 +193,18 @@ fn help_for(found: Option<&Tok>, expected: &[String]) -> Option<String> {
 
 fn convert(file: FileId, src: &str, e: ParseError<usize, Tok, String>) -> Diagnostic {
     match e {
-        ParseError::UnrecognizedToken { token: (l, tok, r), expected } => {
+        ParseError::UnrecognizedToken {
+            token: (l, tok, r),
+            expected,
+        } => {
             let d = Diagnostic::error(
                 Code::UnexpectedToken,
                 format!("expected {}, found {}", friendly(&expected), tok.describe()),
             )
-            .with_label(Span::new(file, l, r), format!("unexpected {}", tok.describe()));
+            .with_label(
+                Span::new(file, l, r),
+                format!("unexpected {}", tok.describe()),
+            );
             match help_for(Some(&tok), &expected) {
                 Some(h) => d.with_help(h),
                 None => d,
@@ -192,7 +214,10 @@ fn convert(file: FileId, src: &str, e: ParseError<usize, Tok, String>) -> Diagno
             let at = location.min(src.len());
             let d = Diagnostic::error(
                 Code::UnexpectedEof,
-                format!("the file ends here, but {} was expected", friendly(&expected)),
+                format!(
+                    "the file ends here, but {} was expected",
+                    friendly(&expected)
+                ),
             )
             .with_label(Span::new(file, at, at), "end of file");
             match help_for(None, &expected) {
@@ -200,10 +225,11 @@ fn convert(file: FileId, src: &str, e: ParseError<usize, Tok, String>) -> Diagno
                 None => d,
             }
         }
-        ParseError::ExtraToken { token: (l, tok, r) } => {
-            Diagnostic::error(Code::UnexpectedToken, format!("unexpected {}", tok.describe()))
-                .with_label(Span::new(file, l, r), "not expected here")
-        }
+        ParseError::ExtraToken { token: (l, tok, r) } => Diagnostic::error(
+            Code::UnexpectedToken,
+            format!("unexpected {}", tok.describe()),
+        )
+        .with_label(Span::new(file, l, r), "not expected here"),
         ParseError::InvalidToken { location } => {
             Diagnostic::error(Code::InvalidCharacter, "invalid token")
                 .with_label(Span::new(file, location, location + 1), "here")

@@ -110,7 +110,11 @@ impl Printer {
             BlockKind::Network => "network",
         };
         let params: Vec<String> = b.params.iter().map(param_text).collect();
-        let ret = b.ret.as_ref().map(|t| format!(" -> {}", print_type(t))).unwrap_or_default();
+        let ret = b
+            .ret
+            .as_ref()
+            .map(|t| format!(" -> {}", print_type(t)))
+            .unwrap_or_default();
         let one_line = format!("{kw} {}({}){ret} {{", b.name.name, params.join(", "));
         if one_line.len() + self.indent * 4 <= WIDTH {
             self.out.push_str(&one_line);
@@ -202,7 +206,7 @@ impl Printer {
                 self.out.push_str(&i.name);
             }
             ExprKind::Wildcard => self.out.push('_'),
-            ExprKind::Error => self.out.push_str("_"),
+            ExprKind::Error => self.out.push('_'),
             ExprKind::Unary(op, a) => {
                 self.out.push(match op {
                     UnOp::Neg => '-',
@@ -213,7 +217,11 @@ impl Printer {
             ExprKind::Binary(op, a, b) => {
                 let p = op.precedence();
                 // left-associative; comparisons do not chain
-                let (lmin, rmin) = if op.is_comparison() { (p + 1, p + 1) } else { (p, p + 1) };
+                let (lmin, rmin) = if op.is_comparison() {
+                    (p + 1, p + 1)
+                } else {
+                    (p, p + 1)
+                };
                 self.expr(a, lmin);
                 self.out.push(' ');
                 self.out.push_str(op.symbol());
@@ -252,7 +260,13 @@ impl Printer {
                     self.body(f);
                 }
             }
-            ExprKind::Repeat { count, var, init, index, body } => {
+            ExprKind::Repeat {
+                count,
+                var,
+                init,
+                index,
+                body,
+            } => {
                 self.out.push_str("repeat ");
                 self.expr(count, 0);
                 self.out.push_str(&format!(" with {} = ", var.name));
@@ -273,7 +287,12 @@ impl Printer {
                 }
                 self.out.push(')');
             }
-            ExprKind::Choice(ChoiceKind::Range { lo, hi, inclusive, step }) => {
+            ExprKind::Choice(ChoiceKind::Range {
+                lo,
+                hi,
+                inclusive,
+                step,
+            }) => {
                 self.out.push_str("choice(");
                 self.expr(lo, 0);
                 self.out.push_str(if *inclusive { "..=" } else { ".." });

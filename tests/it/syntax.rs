@@ -29,17 +29,35 @@ fn every_project_file_round_trips_and_is_formatted() {
         }
         let printed = print_module(&p1.module);
         let p2 = parse(FileId(0), &printed);
-        assert!(p2.diagnostics.is_empty(), "{}: printed form does not parse: {:?}\n{printed}", rel(&path), p2.diagnostics);
+        assert!(
+            p2.diagnostics.is_empty(),
+            "{}: printed form does not parse: {:?}\n{printed}",
+            rel(&path),
+            p2.diagnostics
+        );
         assert_eq!(p1.module, p2.module, "{}: parse(print(m)) != m", rel(&path));
-        assert_eq!(print_module(&p2.module), printed, "{}: printing is not idempotent", rel(&path));
+        assert_eq!(
+            print_module(&p2.module),
+            printed,
+            "{}: printing is not idempotent",
+            rel(&path)
+        );
         let comments = |s: &str| s.lines().filter(|l| l.contains("//")).count();
-        assert_eq!(comments(&text), comments(&printed), "{}: a comment was lost", rel(&path));
+        assert_eq!(
+            comments(&text),
+            comments(&printed),
+            "{}: a comment was lost",
+            rel(&path)
+        );
         let is_corpus = path.to_string_lossy().contains("tests/data/");
         if printed != text && !is_corpus {
             unformatted.push(rel(&path));
         }
     }
-    assert!(unformatted.is_empty(), "not in canonical form (run `nasc fmt`): {unformatted:?}");
+    assert!(
+        unformatted.is_empty(),
+        "not in canonical form (run `nasc fmt`): {unformatted:?}"
+    );
 }
 
 #[test]
@@ -68,7 +86,9 @@ fn formatting_normalises_layout() {
 
 // ----- generated programs ----------------------------------------------------------------------------
 
-const NAMES: &[&str] = &["x", "h", "y", "out", "k", "stride", "C", "H", "W", "B", "conv", "relu", "a_1", "_t", "stage2"];
+const NAMES: &[&str] = &[
+    "x", "h", "y", "out", "k", "stride", "C", "H", "W", "B", "conv", "relu", "a_1", "_t", "stage2",
+];
 const TYPES: &[&str] = &["Int", "Float", "Bool", "Str", "Block"];
 
 fn sp() -> Span {
@@ -84,19 +104,23 @@ fn comment_text() -> impl Strategy<Value = String> {
 }
 
 fn comments(allow_blank: bool, allow_trailing: bool) -> impl Strategy<Value = Comments> {
-    (prop::collection::vec(comment_text(), 0..2), prop::option::of(comment_text()), any::<bool>()).prop_map(
-        move |(leading, trailing, blank)| Comments {
+    (
+        prop::collection::vec(comment_text(), 0..2),
+        prop::option::of(comment_text()),
+        any::<bool>(),
+    )
+        .prop_map(move |(leading, trailing, blank)| Comments {
             leading,
             trailing: if allow_trailing { trailing } else { None },
             blank_before: allow_blank && blank,
-        },
-    )
+        })
 }
 
 fn leaf() -> impl Strategy<Value = Expr> {
     prop_oneof![
         (0i64..1_000_000).prop_map(|v| Expr::new(ExprKind::Int(v), sp())),
-        prop::sample::select(vec![0.5, 1e-5, 2.0, 0.1, 1e20, 3.25]).prop_map(|v| Expr::new(ExprKind::Float(v), sp())),
+        prop::sample::select(vec![0.5, 1e-5, 2.0, 0.1, 1e20, 3.25])
+            .prop_map(|v| Expr::new(ExprKind::Float(v), sp())),
         any::<bool>().prop_map(|b| Expr::new(ExprKind::Bool(b), sp())),
         "[a-z,>-]{0,8}".prop_map(|s| Expr::new(ExprKind::Str(s), sp())),
         ident().prop_map(|i| Expr::new(ExprKind::Name(i), sp())),
@@ -124,7 +148,12 @@ fn binop() -> impl Strategy<Value = BinOp> {
 }
 
 fn body_of(e: impl Strategy<Value = Expr> + Clone) -> impl Strategy<Value = Body> {
-    (prop::collection::vec((ident(), e.clone(), comments(true, true)), 0..3), e, comments(true, true), prop::collection::vec(comment_text(), 0..2))
+    (
+        prop::collection::vec((ident(), e.clone(), comments(true, true)), 0..3),
+        e,
+        comments(true, true),
+        prop::collection::vec(comment_text(), 0..2),
+    )
         .prop_map(|(stmts, result, mut rc, dangling)| {
             let stmts: Vec<Stmt> = stmts
                 .into_iter()
@@ -133,41 +162,88 @@ fn body_of(e: impl Strategy<Value = Expr> + Clone) -> impl Strategy<Value = Body
                     if i == 0 {
                         c.blank_before = false;
                     }
-                    Stmt { name, value, comments: c, span: sp() }
+                    Stmt {
+                        name,
+                        value,
+                        comments: c,
+                        span: sp(),
+                    }
                 })
                 .collect();
             if stmts.is_empty() {
                 rc.blank_before = false;
             }
-            Body { stmts, result: Box::new(result), result_comments: rc, dangling, span: sp() }
+            Body {
+                stmts,
+                result: Box::new(result),
+                result_comments: rc,
+                dangling,
+                span: sp(),
+            }
         })
 }
 
 fn expr() -> impl Strategy<Value = Expr> + Clone {
     leaf().prop_recursive(4, 40, 4, |inner| {
         let args = prop::collection::vec((prop::option::of(ident()), inner.clone()), 0..4)
-            .prop_map(|v| v.into_iter().map(|(name, value)| Arg { name, value }).collect::<Vec<_>>());
+            .prop_map(|v| {
+                v.into_iter()
+                    .map(|(name, value)| Arg { name, value })
+                    .collect::<Vec<_>>()
+            });
         prop_oneof![
-            (prop::sample::select(vec![UnOp::Neg, UnOp::Not]), inner.clone())
+            (
+                prop::sample::select(vec![UnOp::Neg, UnOp::Not]),
+                inner.clone()
+            )
                 .prop_map(|(op, e)| Expr::new(ExprKind::Unary(op, Box::new(e)), sp())),
             (binop(), inner.clone(), inner.clone()).prop_map(|(op, a, b)| bin(op, a, b, sp())),
-            (inner.clone(), args).prop_map(|(f, a)| Expr::new(ExprKind::Call(Box::new(f), a), sp())),
-            prop::collection::vec(inner.clone(), 0..4).prop_map(|v| Expr::new(ExprKind::List(v), sp())),
-            (inner.clone(), body_of(inner.clone()), body_of(inner.clone()))
+            (inner.clone(), args)
+                .prop_map(|(f, a)| Expr::new(ExprKind::Call(Box::new(f), a), sp())),
+            prop::collection::vec(inner.clone(), 0..4)
+                .prop_map(|v| Expr::new(ExprKind::List(v), sp())),
+            (
+                inner.clone(),
+                body_of(inner.clone()),
+                body_of(inner.clone())
+            )
                 .prop_map(|(c, t, f)| Expr::new(ExprKind::If(Box::new(c), t, f), sp())),
-            (inner.clone(), ident(), inner.clone(), prop::option::of(ident()), body_of(inner.clone())).prop_map(
-                |(count, var, init, index, body)| Expr::new(
-                    ExprKind::Repeat { count: Box::new(count), var, init: Box::new(init), index, body },
+            (
+                inner.clone(),
+                ident(),
+                inner.clone(),
+                prop::option::of(ident()),
+                body_of(inner.clone())
+            )
+                .prop_map(|(count, var, init, index, body)| Expr::new(
+                    ExprKind::Repeat {
+                        count: Box::new(count),
+                        var,
+                        init: Box::new(init),
+                        index,
+                        body
+                    },
                     sp()
-                )
-            ),
-            prop::collection::vec(inner.clone(), 0..4).prop_map(|v| Expr::new(ExprKind::Choice(ChoiceKind::Options(v)), sp())),
-            (inner.clone(), inner.clone(), any::<bool>(), prop::option::of(inner.clone())).prop_map(|(lo, hi, inclusive, step)| {
-                Expr::new(
-                    ExprKind::Choice(ChoiceKind::Range { lo: Box::new(lo), hi: Box::new(hi), inclusive, step: step.map(Box::new) }),
-                    sp(),
-                )
-            }),
+                )),
+            prop::collection::vec(inner.clone(), 0..4)
+                .prop_map(|v| Expr::new(ExprKind::Choice(ChoiceKind::Options(v)), sp())),
+            (
+                inner.clone(),
+                inner.clone(),
+                any::<bool>(),
+                prop::option::of(inner.clone())
+            )
+                .prop_map(|(lo, hi, inclusive, step)| {
+                    Expr::new(
+                        ExprKind::Choice(ChoiceKind::Range {
+                            lo: Box::new(lo),
+                            hi: Box::new(hi),
+                            inclusive,
+                            step: step.map(Box::new),
+                        }),
+                        sp(),
+                    )
+                }),
         ]
     })
 }
@@ -191,7 +267,15 @@ fn block_def() -> impl Strategy<Value = BlockDef> {
         .prop_map(|(kind, name, params, ret, body, comments)| BlockDef {
             kind,
             name,
-            params: params.into_iter().map(|(name, ty, default)| Param { name, ty, default, span: sp() }).collect(),
+            params: params
+                .into_iter()
+                .map(|(name, ty, default)| Param {
+                    name,
+                    ty,
+                    default,
+                    span: sp(),
+                })
+                .collect(),
             ret,
             body,
             comments,
@@ -203,22 +287,43 @@ fn import() -> impl Strategy<Value = Import> {
     (
         prop::collection::vec(ident(), 1..3),
         prop::option::of(ident()),
-        prop::option::of(prop::collection::vec((ident(), prop::option::of(ident())), 0..3)),
+        prop::option::of(prop::collection::vec(
+            (ident(), prop::option::of(ident())),
+            0..3,
+        )),
         comments(true, true),
     )
         .prop_map(|(path, alias, names, comments)| {
-            let names = names.map(|v| v.into_iter().map(|(name, alias)| ImportName { name, alias }).collect::<Vec<_>>());
-            Import { path, alias: if names.is_some() { None } else { alias }, names, comments, span: sp() }
+            let names = names.map(|v| {
+                v.into_iter()
+                    .map(|(name, alias)| ImportName { name, alias })
+                    .collect::<Vec<_>>()
+            });
+            Import {
+                path,
+                alias: if names.is_some() { None } else { alias },
+                names,
+                comments,
+                span: sp(),
+            }
         })
 }
 
 fn module() -> impl Strategy<Value = Module> {
-    (prop::collection::vec(import(), 0..3), prop::collection::vec(block_def(), 0..3), prop::collection::vec(comment_text(), 0..2))
+    (
+        prop::collection::vec(import(), 0..3),
+        prop::collection::vec(block_def(), 0..3),
+        prop::collection::vec(comment_text(), 0..2),
+    )
         .prop_map(|(mut imports, items, dangling)| {
             if let Some(i) = imports.first_mut() {
                 i.comments.blank_before = false;
             }
-            Module { imports, items, dangling }
+            Module {
+                imports,
+                items,
+                dangling,
+            }
         })
 }
 
@@ -253,7 +358,10 @@ fn check_text(text: String) {
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0 >> 33
     }
     fn below(&mut self, n: usize) -> usize {
@@ -262,9 +370,53 @@ impl Lcg {
 }
 
 const FRAGMENTS: &[&str] = &[
-    "(", ")", "{", "}", "[", "]", ",", ";", ":", ".", "..=", "->", "=", "==", "&&", "||", "!", "+", "-", "*", "/", "%", "_",
-    "let ", "if ", "else ", "repeat ", "with ", "choice(", "block ", "network ", "import ", "0", "-1", "9223372036854775807",
-    "99999999999999999999", "1e400", "\"", "//", "x", "C", "conv(", "relu(", "é", "\u{0}", "\t", "\n",
+    "(",
+    ")",
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    ";",
+    ":",
+    ".",
+    "..=",
+    "->",
+    "=",
+    "==",
+    "&&",
+    "||",
+    "!",
+    "+",
+    "-",
+    "*",
+    "/",
+    "%",
+    "_",
+    "let ",
+    "if ",
+    "else ",
+    "repeat ",
+    "with ",
+    "choice(",
+    "block ",
+    "network ",
+    "import ",
+    "0",
+    "-1",
+    "9223372036854775807",
+    "99999999999999999999",
+    "1e400",
+    "\"",
+    "//",
+    "x",
+    "C",
+    "conv(",
+    "relu(",
+    "é",
+    "\u{0}",
+    "\t",
+    "\n",
 ];
 
 #[test]
@@ -306,7 +458,14 @@ fn no_panic_on_mutated_files() {
 
 #[test]
 fn no_panic_on_pathological_inputs() {
-    let deep = |open: &str, mid: &str, close: &str, n: usize| format!("block f(x: Int) -> Int {{ {}{}{} }}", open.repeat(n), mid, close.repeat(n));
+    let deep = |open: &str, mid: &str, close: &str, n: usize| {
+        format!(
+            "block f(x: Int) -> Int {{ {}{}{} }}",
+            open.repeat(n),
+            mid,
+            close.repeat(n)
+        )
+    };
     let mut cases = vec![
         String::new(),
         "block".into(),

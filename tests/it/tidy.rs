@@ -21,32 +21,54 @@ fn every_module_has_a_doc_comment() {
     rust_files(&root().join("src"), &mut files);
     let missing: Vec<String> = files
         .iter()
-        .filter(|f| !std::fs::read_to_string(f).unwrap_or_default().trim_start().starts_with("//!"))
+        .filter(|f| {
+            !std::fs::read_to_string(f)
+                .unwrap_or_default()
+                .trim_start()
+                .starts_with("//!")
+        })
         .map(|f| crate::rel(f))
         .collect();
-    assert!(missing.is_empty(), "modules without a `//!` doc comment: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "modules without a `//!` doc comment: {missing:?}"
+    );
 }
 
 #[test]
 fn every_diagnostic_code_is_documented() {
-    let doc = std::fs::read_to_string(root().join("docs/diagnostics.md")).expect("docs/diagnostics.md");
+    let doc =
+        std::fs::read_to_string(root().join("docs/diagnostics.md")).expect("docs/diagnostics.md");
     let missing: Vec<String> = nasc::base::Code::ALL
         .iter()
         .filter(|c| !doc.contains(&format!("## {} {}", c.id(), c.slug())))
         .map(|c| format!("{} {}", c.id(), c.slug()))
         .collect();
-    assert!(missing.is_empty(), "codes without a `## CODE slug` section in docs/diagnostics.md: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "codes without a `## CODE slug` section in docs/diagnostics.md: {missing:?}"
+    );
 }
 
 #[test]
 fn every_op_is_documented() {
     let doc = std::fs::read_to_string(root().join("docs/language.md")).expect("docs/language.md");
-    let missing: Vec<&str> = nasc::check::ops::OPS.iter().map(|o| o.name).filter(|n| !doc.contains(&format!("`{n}`"))).collect();
-    assert!(missing.is_empty(), "ops missing from docs/language.md: {missing:?}");
+    let missing: Vec<&str> = nasc::check::ops::OPS
+        .iter()
+        .map(|o| o.name)
+        .filter(|n| !doc.contains(&format!("`{n}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "ops missing from docs/language.md: {missing:?}"
+    );
 }
 
 /// Stage order: a module may use only the stages before it (ARCHITECTURE.md).
-const ORDER: &[&str] = &["base", "syntax", "check", "ir", "props", "synth", "data", "lower", "score", "search", "lsp", "cli"];
+const ORDER: &[&str] = &[
+    "base", "syntax", "check", "ir", "props", "synth", "data", "lower", "score", "search", "lsp",
+    "cli",
+];
 
 #[test]
 fn stage_dependencies_point_one_way() {
@@ -62,13 +84,18 @@ fn stage_dependencies_point_one_way() {
             let text = std::fs::read_to_string(&f).unwrap_or_default();
             for later in &ORDER[i + 1..] {
                 // the CLI and the LSP are edges: neither may use the other
-                if text.contains(&format!("crate::{later}::")) || text.contains(&format!("crate::{later}::{{")) {
+                if text.contains(&format!("crate::{later}::"))
+                    || text.contains(&format!("crate::{later}::{{"))
+                {
                     bad.push(format!("{} uses crate::{later}", crate::rel(&f)));
                 }
             }
         }
     }
-    assert!(bad.is_empty(), "dependencies against the pipeline order: {bad:?}");
+    assert!(
+        bad.is_empty(),
+        "dependencies against the pipeline order: {bad:?}"
+    );
 }
 
 #[test]
@@ -90,7 +117,9 @@ fn foreign_types_stay_in_their_stage() {
         let rel = crate::rel(&f);
         let text = std::fs::read_to_string(&f).unwrap_or_default();
         for (needle, allowed) in rules {
-            let ok = allowed.iter().any(|a| rel.starts_with(&format!("src/{a}/")));
+            let ok = allowed
+                .iter()
+                .any(|a| rel.starts_with(&format!("src/{a}/")));
             if !ok && text.contains(needle) {
                 bad.push(format!("{rel} uses {needle}"));
             }
