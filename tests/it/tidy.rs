@@ -127,3 +127,41 @@ fn foreign_types_stay_in_their_stage() {
     }
     assert!(bad.is_empty(), "{bad:?}");
 }
+
+/// The NASL examples in the README and the language guide check clean (those that import only `std`).
+#[test]
+fn documentation_examples_check() {
+    for doc in ["README.md", "docs/language.md"] {
+        let text = std::fs::read_to_string(root().join(doc)).expect("readable");
+        let mut in_block = false;
+        let mut cur = String::new();
+        let mut blocks = Vec::new();
+        for line in text.lines() {
+            if line.trim_start().starts_with("```") {
+                if in_block {
+                    blocks.push(std::mem::take(&mut cur));
+                }
+                in_block = !in_block && line.trim() == "```nasl";
+                continue;
+            }
+            if in_block {
+                cur.push_str(line);
+                cur.push('\n');
+            }
+        }
+        let mut checked = 0;
+        for b in blocks {
+            let local_import = b.lines().any(|l| l.starts_with("import ") && !l.starts_with("import std."));
+            if local_import || !(b.contains("block ") || b.contains("network ")) {
+                continue;
+            }
+            let path = root().join("examples/__doc__.nasl");
+            let text = b.clone();
+            let r = crate::big_stack(move || nasc::check::check_program(nasc::check::load_text(&path, &text, &nasc::check::DiskReader)));
+            let rendered: Vec<String> = r.diagnostics.iter().map(|d| nasc::cli::render::render_text(d, &r.program.sources, false)).collect();
+            assert!(r.diagnostics.is_empty(), "{doc}: example does not check:\n{b}\n{}", rendered.join("\n"));
+            checked += 1;
+        }
+        assert!(checked >= 1, "{doc}: no NASL example was checked");
+    }
+}
