@@ -8,19 +8,18 @@
 //   linear 8192 → 256       128·8·8·256 + 256    = 2,097,408
 //   linear 256 → 10         256·10 + 10          =     2,570
 //   total                                          2,192,458
-
 /// One stage: 3×3 conv to twice the channels (padding 1, with bias) → ReLU → 2×2 average pool, stride 2.
 block double_stage(x: [B, C, H, W]) -> [B, 2 * C, H / 2, W / 2] {
-    let h = relu(conv(x, 2 * C, kernel: 3, padding: 1));    // [B, 2C, H, W]
+    let h = relu(conv(x, 2 * C, kernel: 3, padding: 1)); // [B, 2C, H, W]
     avg_pool(h, 2, stride: 2)
 }
 
 /// CIFAR-10 CNN with exactly 2,192,458 parameters.
 network cifarnet(x: [B, 3, 32, 32], classes: Int = 10) -> [B, classes] {
-    let h = conv(x, 32, kernel: 1);     // [B, 32, 32, 32]
-    let h = double_stage(h);            // [B, 64, 16, 16]
-    let h = double_stage(h);            // [B, 128, 8, 8]
-    let h = flatten(h);                 // [B, 8192]
+    let h = conv(x, 32, kernel: 1); // [B, 32, 32, 32]
+    let h = double_stage(h); // [B, 64, 16, 16]
+    let h = double_stage(h); // [B, 128, 8, 8]
+    let h = flatten(h); // [B, 8192]
     let h = relu(linear(h, 256));
     linear(h, classes)
 }

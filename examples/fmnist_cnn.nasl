@@ -4,16 +4,15 @@
 // after one training epoch (the default dataset's smoke test); not a measured figure.
 // Parameters, counted by hand: conv 1→32 288 + BN 64; conv 32→64 18,432 + BN 128;
 // linear 3136→128 401,536; linear 128→10 1,290; total 421,738.
-
 import std.layers.{conv_bn_relu};
 
 /// A small CNN for 28×28 grey images (Fashion-MNIST).
 network fmnist_cnn(x: [B, 1, 28, 28], classes: Int = 10) -> [B, classes] {
-    let h = conv_bn_relu(x, 32);         // [B, 32, 28, 28]
-    let h = max_pool(h, 2);              // [B, 32, 14, 14]
-    let h = conv_bn_relu(h, 64);         // [B, 64, 14, 14]
-    let h = max_pool(h, 2);              // [B, 64, 7, 7]
-    let h = flatten(h);                  // [B, 3136]
+    let h = conv_bn_relu(x, 32); // [B, 32, 28, 28]
+    let h = max_pool(h, 2); // [B, 32, 14, 14]
+    let h = conv_bn_relu(h, 64); // [B, 64, 14, 14]
+    let h = max_pool(h, 2); // [B, 64, 7, 7]
+    let h = flatten(h); // [B, 3136]
     let h = relu(linear(h, 128));
     linear(dropout(h, p: 0.2), classes)
 }

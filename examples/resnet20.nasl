@@ -5,14 +5,13 @@
 // paper's CIFAR runs used option A (zero-padded identity, 269,722 parameters).
 // Parameters, counted by hand: stem 464; stage1 14,016; stage2 51,648; stage3 205,696; fc 650;
 // total 272,474.
-
 import std.resnet.{cifar_stem, basic_stage, head};
 
 /// ResNet-20 for CIFAR-10 (projection shortcuts).
 network resnet20(x: [B, 3, 32, 32], classes: Int = 10) -> [B, classes] {
-    let h = cifar_stem(x, 16);                 // [B, 16, 32, 32]
-    let h = basic_stage(h, 16, 3);             // [B, 16, 32, 32]
-    let h = basic_stage(h, 32, 3, stride: 2);  // [B, 32, 16, 16]
-    let h = basic_stage(h, 64, 3, stride: 2);  // [B, 64, 8, 8]
+    let h = cifar_stem(x, 16); // [B, 16, 32, 32]
+    let h = basic_stage(h, 16, 3); // [B, 16, 32, 32]
+    let h = basic_stage(h, 32, 3, stride: 2); // [B, 32, 16, 16]
+    let h = basic_stage(h, 64, 3, stride: 2); // [B, 64, 8, 8]
     head(h, classes)
 }

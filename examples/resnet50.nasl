@@ -6,15 +6,14 @@
 // in stage 1 where only the width changes (64 → 256).
 // Parameters: 25,557,032 (= torchvision resnet50), counted by hand:
 //   stem 9,536; stage1 215,808; stage2 1,219,584; stage3 7,098,368; stage4 14,964,736; fc 2,049,000.
-
 import std.resnet.{imagenet_stem, bottleneck_stage, head};
 
 /// ResNet-50 (torchvision layout, v1.5).
 network resnet50(x: [B, 3, 224, 224], classes: Int = 1000) -> [B, classes] {
-    let h = imagenet_stem(x, 64);                      // [B, 64, 56, 56]
-    let h = bottleneck_stage(h, 64, 3);                // [B, 256, 56, 56]
-    let h = bottleneck_stage(h, 128, 4, stride: 2);    // [B, 512, 28, 28]
-    let h = bottleneck_stage(h, 256, 6, stride: 2);    // [B, 1024, 14, 14]
-    let h = bottleneck_stage(h, 512, 3, stride: 2);    // [B, 2048, 7, 7]
+    let h = imagenet_stem(x, 64); // [B, 64, 56, 56]
+    let h = bottleneck_stage(h, 64, 3); // [B, 256, 56, 56]
+    let h = bottleneck_stage(h, 128, 4, stride: 2); // [B, 512, 28, 28]
+    let h = bottleneck_stage(h, 256, 6, stride: 2); // [B, 1024, 14, 14]
+    let h = bottleneck_stage(h, 512, 3, stride: 2); // [B, 2048, 7, 7]
     head(h, classes)
 }

@@ -6,7 +6,6 @@
 // the five can stand in one block-valued `choice` (`_c` where the operation has no use for the width).
 // Known difference: the reference avg_pool_3x3 uses count_include_pad=False; NASL's avg_pool has no
 // such switch (the border values differ, shapes and parameters do not).
-
 /// NAS-Bench-201 `none`: the edge is absent (all zeros of the input's shape).
 block none(x: [B, C, H, W], _c: Int) -> [B, C, H, W] {
     zero(x)
@@ -18,7 +17,12 @@ block skip(x: [B, C, H, W], _c: Int) -> [B, C, H, W] {
 }
 
 /// ReLU → conv k×k (stride, "same" padding k / 2, no bias) → batch norm: the reference `ReLUConvBN`.
-block relu_conv_bn(x: [B, C, H, W], out: Int, k: Int = 3, stride: Int = 1) -> [B, out, (H + 2 * (k / 2) - k) / stride + 1, (W + 2 * (k / 2) - k) / stride + 1] {
+block relu_conv_bn(
+    x: [B, C, H, W],
+    out: Int,
+    k: Int = 3,
+    stride: Int = 1,
+) -> [B, out, (H + 2 * (k / 2) - k) / stride + 1, (W + 2 * (k / 2) - k) / stride + 1] {
     let y = conv(relu(x), out, kernel: k, stride: stride, padding: k / 2, bias: false);
     batch_norm(y)
 }
@@ -42,7 +46,15 @@ block avgpool3x3(x: [B, C, H, W], _c: Int) -> [B, C, H, W] {
 /// `(x, c)`): node0 = x, node1 = op01(node0), node2 = op02(node0) + op12(node1),
 /// node3 = op03(node0) + op13(node1) + op23(node2); the cell's output is node3. Passing the same six
 /// blocks to every cell position shares one genotype across the network, as NAS-Bench-201 does.
-block cell_ops(x: [B, C, H, W], op01: Block, op02: Block, op03: Block, op12: Block, op13: Block, op23: Block) -> [B, C, H, W] {
+block cell_ops(
+    x: [B, C, H, W],
+    op01: Block,
+    op02: Block,
+    op03: Block,
+    op12: Block,
+    op13: Block,
+    op23: Block,
+) -> [B, C, H, W] {
     let n1 = op01(x, C);
     let n2 = op02(x, C) + op12(n1, C);
     op03(x, C) + op13(n1, C) + op23(n2, C)
@@ -61,22 +73,34 @@ block cell(x: [B, C, H, W]) -> [B, C, H, W] {
     cell_ops(x, e01, e02, e03, e12, e13, e23)
 }
 
+/// The stride-1 shortcut of `resblock`: the identity when the width is kept, else ReLU-conv1×1-BN.
+block res_shortcut(x: [B, C, H, W], out: Int) -> [B, out, H, W] {
+    if C == out { x } else { relu_conv_bn(x, out, k: 1) }
+}
+
+/// The strided shortcut of `resblock`: 2×2 average pool then 1×1 conv without bias, the reference's
+/// (stride 2 on even H and W); where the reference would fail (odd sizes, other strides), a strided 1×1
+/// conv without bias.
+block strided_shortcut(
+    x: [B, C, H, W],
+    out: Int,
+    stride: Int = 2,
+) -> [B, out, (H - 1) / stride + 1, (W - 1) / stride + 1] {
+    // `H == 2 * (H / 2)` says "H is even" in a form the checker can use
+    let pool = stride == 2 && H == 2 * (H / 2) && W == 2 * (W / 2);
+    if pool { conv(avg_pool(x, 2), out, kernel: 1, bias: false) } else { conv(x, out, kernel: 1, stride: stride, bias: false) }
+}
+
 /// The residual block between NAS-Bench-201 stages (reference `ResNetBasicblock`): ReLU-conv3×3(stride)-BN
-/// → ReLU-conv3×3-BN, plus a shortcut, with no activation after the sum. Shortcuts: the identity (stride 1,
-/// same width); ReLU-conv1×1-BN (stride 1, width change); 2×2 average pool then 1×1 conv without bias
-/// (stride 2 on even H and W, the reference's only strided case: 32 → 16 → 8 in the benchmark). Where the
-/// reference would fail (odd sizes, other strides) a strided 1×1 conv without bias is used instead.
-block resblock(x: [B, C, H, W], out: Int, stride: Int = 2) -> [B, out, (H - 1) / stride + 1, (W - 1) / stride + 1] {
+/// → ReLU-conv3×3-BN, plus the shortcut (`res_shortcut` at stride 1, `strided_shortcut` otherwise), with
+/// no activation after the sum. In the benchmark: 16 → 32 and 32 → 64, stride 2, on 32×32 and 16×16 maps.
+block resblock(
+    x: [B, C, H, W],
+    out: Int,
+    stride: Int = 2,
+) -> [B, out, (H - 1) / stride + 1, (W - 1) / stride + 1] {
     let y = relu_conv_bn(x, out, k: 3, stride: stride);
     let y = relu_conv_bn(y, out, k: 3);
-    // `H == 2 * (H / 2)` says "H is even" in a form the checker can use.
-    if stride == 1 && C == out {
-        y + x
-    } else if stride == 1 {
-        y + relu_conv_bn(x, out, k: 1)
-    } else if stride == 2 && H == 2 * (H / 2) && W == 2 * (W / 2) {
-        y + conv(avg_pool(x, 2), out, kernel: 1, bias: false)
-    } else {
-        y + conv(x, out, kernel: 1, stride: stride, bias: false)
-    }
+    let s = if stride == 1 { res_shortcut(x, out) } else { strided_shortcut(x, out, stride: stride) };
+    y + s
 }

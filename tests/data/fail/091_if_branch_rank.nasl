@@ -1,6 +1,6 @@
 // expect: E0410
-// One branch of the head pools to [B, C], the other keeps [B, C, 1, 1]: the branches disagree in rank.
-block pool(x: [B, C, H, W], keep: Bool = false) -> [B, C, _, _] {
+// One branch of the pooling helper keeps [B, C, 1, 1], the other gives [B, C]: the branches disagree in rank.
+block pool(x: [B, C, H, W], keep: Bool) -> [B, C, _, _] {
     if keep {
         global_avg_pool(x, keepdim: true)
     } else {

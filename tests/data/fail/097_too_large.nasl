@@ -1,7 +1,12 @@
 // expect: E0500
-// A depth meant as a list index (`3_000_000` instead of 3): the checker gives up after its op limit.
+// A repeat count typed as `3_000_000` (meant: 3) makes the checker evaluate more calls than its limit.
+block grow() -> Int {
+    1
+}
+
 network deep(x: [B, 16, 32, 32]) -> [B, 16, 32, 32] {
-    repeat 3_000_000 with h = x {
-        relu(h)
-    }
+    let n = repeat 3_000_000 with k = 0 {
+        grow()
+    };
+    conv(x, 16 * n, kernel: 1)
 }
