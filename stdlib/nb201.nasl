@@ -88,7 +88,11 @@ block strided_shortcut(
 ) -> [B, out, (H - 1) / stride + 1, (W - 1) / stride + 1] {
     // `H == 2 * (H / 2)` says "H is even" in a form the checker can use
     let pool = stride == 2 && H == 2 * (H / 2) && W == 2 * (W / 2);
-    if pool { conv(avg_pool(x, 2), out, kernel: 1, bias: false) } else { conv(x, out, kernel: 1, stride: stride, bias: false) }
+    if pool {
+        conv(avg_pool(x, 2), out, kernel: 1, bias: false)
+    } else {
+        conv(x, out, kernel: 1, stride: stride, bias: false)
+    }
 }
 
 /// The residual block between NAS-Bench-201 stages (reference `ResNetBasicblock`): ReLU-conv3×3(stride)-BN
@@ -101,6 +105,10 @@ block resblock(
 ) -> [B, out, (H - 1) / stride + 1, (W - 1) / stride + 1] {
     let y = relu_conv_bn(x, out, k: 3, stride: stride);
     let y = relu_conv_bn(y, out, k: 3);
-    let s = if stride == 1 { res_shortcut(x, out) } else { strided_shortcut(x, out, stride: stride) };
+    let s = if stride == 1 {
+        res_shortcut(x, out)
+    } else {
+        strided_shortcut(x, out, stride: stride)
+    };
     y + s
 }

@@ -13,7 +13,11 @@ block basic_block(
 ) -> [B, out, (H - 1) / stride + 1, (W - 1) / stride + 1] {
     let y = conv_bn_relu(x, out, k: 3, stride: stride);
     let y = conv_bn(y, out, k: 3);
-    if stride == 1 && C == out { relu(y + x) } else { relu(y + conv_bn(x, out, k: 1, stride: stride)) }
+    if stride == 1 && C == out {
+        relu(y + x)
+    } else {
+        relu(y + conv_bn(x, out, k: 1, stride: stride))
+    }
 }
 
 /// ResNet bottleneck block (ResNet-50/101/152, torchvision v1.5): 1×1 conv to `planes` → BN → ReLU →
@@ -29,7 +33,11 @@ block bottleneck(
     let y = conv_bn_relu(x, planes, k: 1);
     let y = conv_bn_relu(y, planes, k: 3, stride: stride);
     let y = conv_bn(y, out, k: 1);
-    if stride == 1 && C == out { relu(y + x) } else { relu(y + conv_bn(x, out, k: 1, stride: stride)) }
+    if stride == 1 && C == out {
+        relu(y + x)
+    } else {
+        relu(y + conv_bn(x, out, k: 1, stride: stride))
+    }
 }
 
 /// A ResNet stage of `n` ≥ 1 basic blocks: the first one carries the stride (and the width change),

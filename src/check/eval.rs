@@ -286,9 +286,21 @@ impl<'p> Evaluator<'p> {
             if a == b {
                 continue;
             }
-            if let Some(n) = a.as_var().filter(|n| !n.starts_with('?')) {
+            // a fact `v := e` is usable only when `e` does not mention `v` (`C == 4 * C` is not a rewrite)
+            let mentions = |e: &Sym, v: &str| {
+                let mut hit = false;
+                e.visit_vars(&mut |n| hit |= n == v);
+                hit
+            };
+            if let Some(n) = a
+                .as_var()
+                .filter(|n| !n.starts_with('?') && !mentions(&b, n))
+            {
                 self.facts.push((n.to_string(), b));
-            } else if let Some(n) = b.as_var().filter(|n| !n.starts_with('?')) {
+            } else if let Some(n) = b
+                .as_var()
+                .filter(|n| !n.starts_with('?') && !mentions(&a, n))
+            {
                 self.facts.push((n.to_string(), a));
             }
         }

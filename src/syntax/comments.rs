@@ -28,6 +28,12 @@ impl Lines {
         self.line(end.saturating_sub(1).max(start))
     }
 
+    /// A blank line follows `line`, and some code or comment comes after it.
+    fn blank_after(&self, line: usize) -> bool {
+        self.blank.get(line + 1).copied().unwrap_or(false)
+            && self.blank.iter().skip(line + 2).any(|b| !b)
+    }
+
     fn any_blank(&self, from: usize, to: usize) -> bool {
         (from..to).any(|l| self.blank.get(l).copied().unwrap_or(false))
     }
@@ -124,7 +130,9 @@ fn mark_blanks((slots, _): (Vec<Slot<'_>>, &mut Vec<String>), lines: &Lines) {
     let mut prev: Option<usize> = None;
     for slot in slots {
         if let Some(p) = prev {
-            slot.comments.blank_before = lines.any_blank(p + 1, lines.line(slot.start));
+            // a blank line right after the previous node (blank lines among the leading comments are markers)
+            slot.comments.blank_before =
+                lines.any_blank(p + 1, (p + 2).min(lines.line(slot.start)));
         }
         prev = Some(lines.last_line(slot.start, slot.end));
         for b in slot.bodies {
@@ -133,10 +141,22 @@ fn mark_blanks((slots, _): (Vec<Slot<'_>>, &mut Vec<String>), lines: &Lines) {
     }
 }
 
+/// In a list of whole-line comments, a blank line between two of them (or between the last and the node)
+/// is kept as this marker (a comment's text never contains a newline).
+pub const BLANK_LINE: &str = "\n";
+
+fn push_line_comment(list: &mut Vec<String>, text: String, blank_after: bool) {
+    list.push(text);
+    if blank_after {
+        list.push(BLANK_LINE.to_string());
+    }
+}
+
 fn place((mut slots, dangling): (Vec<Slot<'_>>, &mut Vec<String>), c: &RawComment, lines: &Lines) {
     let (cs, ce) = (c.span.start as usize, c.span.end as usize);
     let text = c.text.clone();
     let cline = lines.line(cs);
+    let blank_after = !c.trailing && lines.blank_after(cline);
     let ends_on_comment_line = |s: &Slot| c.trailing && lines.last_line(s.start, s.end) == cline;
     match slots.iter().position(|s| s.end > cs) {
         Some(i) if slots[i].start < cs => {
@@ -157,7 +177,7 @@ fn place((mut slots, dangling): (Vec<Slot<'_>>, &mut Vec<String>), c: &RawCommen
             {
                 slots[i - 1].comments.trailing = Some(text);
             } else {
-                slots[i].comments.leading.push(text);
+                push_line_comment(&mut slots[i].comments.leading, text, blank_after);
             }
         }
         None => match slots.last_mut() {
@@ -168,7 +188,7 @@ fn place((mut slots, dangling): (Vec<Slot<'_>>, &mut Vec<String>), c: &RawCommen
             {
                 last.comments.trailing = Some(text)
             }
-            _ => dangling.push(text),
+            _ => push_line_comment(dangling, text, blank_after),
         },
     }
 }

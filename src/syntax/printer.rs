@@ -70,6 +70,10 @@ fn import_text(imp: &Import) -> String {
 struct Printer {
     out: String,
     indent: usize,
+    /// Print the bodies of the current `if`/`repeat` on their own lines (it did not fit on one).
+    multiline: bool,
+    /// Measuring the one-line form (no width decisions).
+    probing: bool,
 }
 
 impl Printer {
@@ -80,6 +84,10 @@ impl Printer {
     }
 
     fn comment_line(&mut self, c: &str) {
+        if c == super::comments::BLANK_LINE {
+            self.out.push('\n');
+            return;
+        }
         self.line_start();
         self.out.push_str("//");
         self.out.push_str(c);
@@ -154,14 +162,31 @@ impl Printer {
         self.out.push('}');
     }
 
+    /// Whether `e` (an `if` or `repeat`) printed on one line fits in the width from the current column.
+    fn fits_inline(&self, e: &Expr) -> bool {
+        let mut p = Printer {
+            out: String::new(),
+            indent: self.indent,
+            multiline: false,
+            probing: true,
+        };
+        p.expr(e, 0);
+        let col = self.out.len() - self.out.rfind('\n').map_or(0, |i| i + 1);
+        !p.out.contains('\n') && col + p.out.chars().count() <= WIDTH
+    }
+
     fn body(&mut self, b: &Body) {
-        if b.stmts.is_empty() && b.result_comments.is_empty() && b.dangling.is_empty() {
+        let inline_ok = b.stmts.is_empty() && b.result_comments.is_empty() && b.dangling.is_empty();
+        if inline_ok && (self.probing || !self.multiline) {
             self.out.push_str("{ ");
             self.expr(&b.result, 0);
             self.out.push_str(" }");
         } else {
+            // the statements inside decide their own layout
+            let multiline = std::mem::replace(&mut self.multiline, false);
             self.out.push('{');
             self.body_lines(b);
+            self.multiline = multiline;
         }
     }
 
@@ -244,6 +269,13 @@ impl Printer {
                 self.out.push(')');
             }
             ExprKind::List(items) => self.list(items),
+            ExprKind::If(..) | ExprKind::Repeat { .. }
+                if !self.multiline && !self.probing && !self.fits_inline(e) =>
+            {
+                self.multiline = true;
+                self.expr(e, 0);
+                self.multiline = false;
+            }
             ExprKind::If(c, t, f) => {
                 self.out.push_str("if ");
                 self.expr(c, 0);

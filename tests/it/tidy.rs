@@ -151,15 +151,31 @@ fn documentation_examples_check() {
         }
         let mut checked = 0;
         for b in blocks {
-            let local_import = b.lines().any(|l| l.starts_with("import ") && !l.starts_with("import std."));
+            let local_import = b
+                .lines()
+                .any(|l| l.starts_with("import ") && !l.starts_with("import std."));
             if local_import || !(b.contains("block ") || b.contains("network ")) {
                 continue;
             }
             let path = root().join("examples/__doc__.nasl");
             let text = b.clone();
-            let r = crate::big_stack(move || nasc::check::check_program(nasc::check::load_text(&path, &text, &nasc::check::DiskReader)));
-            let rendered: Vec<String> = r.diagnostics.iter().map(|d| nasc::cli::render::render_text(d, &r.program.sources, false)).collect();
-            assert!(r.diagnostics.is_empty(), "{doc}: example does not check:\n{b}\n{}", rendered.join("\n"));
+            let r = crate::big_stack(move || {
+                nasc::check::check_program(nasc::check::load_text(
+                    &path,
+                    &text,
+                    &nasc::check::DiskReader,
+                ))
+            });
+            let rendered: Vec<String> = r
+                .diagnostics
+                .iter()
+                .map(|d| nasc::cli::render::render_text(d, &r.program.sources, false))
+                .collect();
+            assert!(
+                r.diagnostics.is_empty(),
+                "{doc}: example does not check:\n{b}\n{}",
+                rendered.join("\n")
+            );
             checked += 1;
         }
         assert!(checked >= 1, "{doc}: no NASL example was checked");
