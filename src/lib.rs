@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! .nasl ──syntax──▶ AST ──check──▶ checked program (symbolic shapes, diagnostics)
+//!                                        └──ir──▶ op graph of one architecture (concrete shapes, paths)
 //! ```
 //!
 //! See `ARCHITECTURE.md` for what each module owns and may use.
@@ -11,4 +12,5 @@
 pub mod base;
 pub mod check;
 pub mod cli;
+pub mod ir;
 pub mod syntax;

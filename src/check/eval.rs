@@ -391,7 +391,7 @@ impl<'p> Evaluator<'p> {
                     &[],
                     &shape,
                     *span,
-                    &p.name.name,
+                    &format!("inputs.{}", p.name.name),
                 );
                 let v = Value::Tensor(Tensor {
                     shape,
@@ -1265,7 +1265,7 @@ impl<'p> Evaluator<'p> {
                 Float(r.filter(|v| v.is_finite()))
             }
             (BinOp::Add, Tensor(x), Tensor(y)) => {
-                let seg = label.unwrap_or("add").to_string();
+                let seg = self.segment(label.unwrap_or("add"));
                 self.apply_op(
                     "add",
                     vec![(Tensor(x), ea.span), (Tensor(y), eb.span)],
@@ -1275,7 +1275,7 @@ impl<'p> Evaluator<'p> {
                 )
             }
             (BinOp::Mul, Tensor(x), Tensor(y)) => {
-                let seg = label.unwrap_or("mul").to_string();
+                let seg = self.segment(label.unwrap_or("mul"));
                 self.apply_op(
                     "mul",
                     vec![(Tensor(x), ea.span), (Tensor(y), eb.span)],
@@ -1291,7 +1291,7 @@ impl<'p> Evaluator<'p> {
                     Int(k) => Float(k.as_const().map(|k| k as f64)),
                     _ => Poison,
                 };
-                let seg = label.unwrap_or("scale").to_string();
+                let seg = self.segment(label.unwrap_or("scale"));
                 self.apply_op(
                     "scale",
                     vec![(Tensor(x), ea.span), (f, eb.span)],

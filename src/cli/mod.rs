@@ -66,6 +66,33 @@ are printed. `nasc fmt -` formats standard input to standard output."
         #[arg(long)]
         check: bool,
     },
+    /// Build the IR of a network (one architecture of a space) and print it.
+    #[command(
+        after_help = "The entry is the last `network` of the file unless --block names another. Inputs \
+take their declared shapes with the batch dimension set by --batch; --input overrides a shape. A search \
+space is built for one architecture: --choose NAME=INDEX picks an alternative per decision (default 0); \
+the decisions and their names are listed by `nasc shapes`.\n\nExamples:\n  nasc ir examples/cifarnet.nasl\n  \
+nasc ir examples/nb201_space.nasl --choose e01=3 --choose e12=1 --json"
+    )]
+    Ir {
+        /// The file.
+        file: PathBuf,
+        /// The entry block.
+        #[arg(long)]
+        block: Option<String>,
+        /// Batch size for symbolic batch dimensions.
+        #[arg(long, default_value_t = 1)]
+        batch: i64,
+        /// An input shape, `NAME=D0,D1,…` (repeatable).
+        #[arg(long = "input", value_name = "NAME=SHAPE")]
+        inputs: Vec<String>,
+        /// An alternative for a decision, `NAME=INDEX` (repeatable).
+        #[arg(long = "choose", value_name = "NAME=INDEX")]
+        choices: Vec<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the inferred shape of every binding of every block.
     #[command(
         after_help = "Blocks are checked on their own: tensor dimensions and integer parameters \
@@ -142,6 +169,14 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Command::Fmt { files, check } => fmt(&files, check),
         Command::Shapes { file, block, json } => shapes(&file, block.as_deref(), json),
+        Command::Ir {
+            file,
+            block,
+            batch,
+            inputs,
+            choices,
+            json,
+        } => ir(&file, block, batch, &inputs, &choices, json),
     }
 }
 
@@ -294,4 +329,86 @@ fn shapes(file: &PathBuf, only: Option<&str>, json: bool) -> ExitCode {
         return ExitCode::from(1);
     }
     ExitCode::SUCCESS
+}
+
+fn parse_kv(items: &[String], what: &str) -> Result<Vec<(String, String)>, String> {
+    items
+        .iter()
+        .map(|s| match s.split_once('=') {
+            Some((k, v)) if !k.is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
+            _ => Err(format!("`{s}` is not `{what}`")),
+        })
+        .collect()
+}
+
+fn ir(
+    file: &PathBuf,
+    block: Option<String>,
+    batch: i64,
+    inputs: &[String],
+    choices: &[String],
+    json: bool,
+) -> ExitCode {
+    if let Some(code) = missing_files(std::slice::from_ref(file)) {
+        return code;
+    }
+    let mut opts = crate::ir::BuildOptions {
+        block,
+        batch: Some(batch),
+        ..Default::default()
+    };
+    let shapes = parse_kv(inputs, "NAME=D0,D1,…").and_then(|kv| {
+        kv.into_iter()
+            .map(|(k, v)| {
+                let dims: Result<Vec<i64>, _> =
+                    v.split(',').map(|d| d.trim().parse::<i64>()).collect();
+                dims.map(|d| (k.clone(), d)).map_err(|_| {
+                    format!("`{v}` is not a comma-separated list of sizes (input `{k}`)")
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()
+    });
+    let picks = parse_kv(choices, "NAME=INDEX").and_then(|kv| {
+        kv.into_iter()
+            .map(|(k, v)| {
+                v.parse::<usize>()
+                    .map(|i| (k.clone(), i))
+                    .map_err(|_| format!("`{v}` is not an alternative index (decision `{k}`)"))
+            })
+            .collect::<Result<Vec<_>, String>>()
+    });
+    match (shapes, picks) {
+        (Ok(s), Ok(c)) => {
+            opts.inputs.extend(s);
+            opts.choices.extend(c);
+        }
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    let r = check::check_paths(std::slice::from_ref(file));
+    if r.has_errors() {
+        print_diagnostics(&r.diagnostics, &r.program.sources, true);
+        eprintln!("{}", summary(&r, 1));
+        return ExitCode::from(1);
+    }
+    match crate::ir::build(&r.program, &opts) {
+        Ok(g) => {
+            if json {
+                println!("{}", serde_json::to_string_pretty(&g).unwrap_or_default());
+            } else {
+                print!("{g}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(crate::ir::BuildError::Diagnostics(ds)) => {
+            print_diagnostics(&ds, &r.program.sources, false);
+            ExitCode::from(1)
+        }
+        Err(crate::ir::BuildError::Usage(m)) => {
+            eprintln!("error: {m}");
+            ExitCode::from(2)
+        }
+    }
 }

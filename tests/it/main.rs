@@ -2,6 +2,7 @@
 
 mod check;
 mod deps;
+mod ir;
 mod syntax;
 mod tidy;
 
