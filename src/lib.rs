@@ -5,6 +5,7 @@
 //! ```text
 //! .nasl ──syntax──▶ AST ──check──▶ checked program (symbolic shapes, diagnostics)
 //!                                        └──ir──▶ op graph of one architecture (concrete shapes, paths)
+//!                                                   └──props──▶ (shape, depth, mixing) on an e-graph
 //! ```
 //!
 //! See `ARCHITECTURE.md` for what each module owns and may use.
@@ -13,4 +14,5 @@ pub mod base;
 pub mod check;
 pub mod cli;
 pub mod ir;
+pub mod props;
 pub mod syntax;

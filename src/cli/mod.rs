@@ -93,6 +93,33 @@ nasc ir examples/nb201_space.nasl --choose e01=3 --choose e12=1 --json"
         #[arg(long)]
         json: bool,
     },
+    /// Print the properties (shapes, depths, mixing matrices) of a network or of a subgraph of it.
+    #[command(
+        after_help = "Without a selection the whole network is taken (graph inputs → graph outputs). \
+--block PATH takes the nodes of one block instance (a path prefix as printed by `nasc ir`, e.g. h_1); \
+--subgraph FROM..TO takes every node between two nodes. The JSON schema is in docs/properties.md.\n\n\
+Examples:\n  nasc props examples/cifarnet.nasl\n  nasc props examples/cifarnet.nasl --block h_1 --json\n  \
+nasc props examples/cifarnet.nasl --subgraph h_1.conv..h_2.avg_pool"
+    )]
+    Props {
+        /// The file.
+        file: PathBuf,
+        /// A block instance path: the subgraph of its nodes.
+        #[arg(long, conflicts_with = "subgraph")]
+        block: Option<String>,
+        /// A node range `FROM..TO` (node paths).
+        #[arg(long, value_name = "PATH..PATH")]
+        subgraph: Option<String>,
+        /// Batch size for symbolic batch dimensions.
+        #[arg(long, default_value_t = 1)]
+        batch: i64,
+        /// An alternative for a decision, `NAME=INDEX` (repeatable).
+        #[arg(long = "choose", value_name = "NAME=INDEX")]
+        choices: Vec<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the inferred shape of every binding of every block.
     #[command(
         after_help = "Blocks are checked on their own: tensor dimensions and integer parameters \
@@ -177,6 +204,14 @@ pub fn run(cli: Cli) -> ExitCode {
             choices,
             json,
         } => ir(&file, block, batch, &inputs, &choices, json),
+        Command::Props {
+            file,
+            block,
+            subgraph,
+            batch,
+            choices,
+            json,
+        } => props(&file, block.or(subgraph), batch, &choices, json),
     }
 }
 
@@ -408,6 +443,97 @@ fn ir(
         }
         Err(crate::ir::BuildError::Usage(m)) => {
             eprintln!("error: {m}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn props(
+    file: &PathBuf,
+    select: Option<String>,
+    batch: i64,
+    choices: &[String],
+    json: bool,
+) -> ExitCode {
+    if let Some(code) = missing_files(std::slice::from_ref(file)) {
+        return code;
+    }
+    let mut opts = crate::ir::BuildOptions {
+        batch: Some(batch),
+        ..Default::default()
+    };
+    let picks = parse_kv(choices, "NAME=INDEX").and_then(|kv| {
+        kv.into_iter()
+            .map(|(k, v)| {
+                v.parse::<usize>()
+                    .map(|i| (k.clone(), i))
+                    .map_err(|_| format!("`{v}` is not an alternative index (decision `{k}`)"))
+            })
+            .collect::<Result<Vec<_>, String>>()
+    });
+    match picks {
+        Ok(c) => opts.choices.extend(c),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    let r = check::check_paths(std::slice::from_ref(file));
+    if r.has_errors() {
+        print_diagnostics(&r.diagnostics, &r.program.sources, true);
+        eprintln!("{}", summary(&r, 1));
+        return ExitCode::from(1);
+    }
+    let g = match crate::ir::build(&r.program, &opts) {
+        Ok(g) => g,
+        Err(crate::ir::BuildError::Diagnostics(ds)) => {
+            print_diagnostics(&ds, &r.program.sources, false);
+            return ExitCode::from(1);
+        }
+        Err(crate::ir::BuildError::Usage(m)) => {
+            eprintln!("error: {m}");
+            return ExitCode::from(2);
+        }
+    };
+    use crate::ir::subgraph::Subgraph;
+    let sub = match &select {
+        Some(s) => Subgraph::select(&g, s),
+        None => Subgraph::whole(&g),
+    };
+    let result = sub
+        .map_err(crate::props::PropsError::from)
+        .and_then(|sub| crate::props::infer(&g, &sub));
+    match result {
+        Ok(mut p) => {
+            if let Some(src) = &mut p.source {
+                src.subgraph = select.unwrap_or_default();
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&p).unwrap_or_default());
+            } else {
+                print!("{p}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let hint = match &e {
+                crate::props::PropsError::Subgraph(
+                    crate::ir::subgraph::SubgraphError::UnknownPath(_),
+                ) => {
+                    let mut tops: Vec<&str> = g
+                        .nodes
+                        .iter()
+                        .map(|n| n.path.split('.').next().unwrap_or(""))
+                        .collect();
+                    tops.dedup();
+                    format!(
+                        " (top-level paths: {}; `nasc ir` lists every node)",
+                        tops.join(", ")
+                    )
+                }
+                _ => String::new(),
+            };
+            eprintln!("error: {e}{hint}");
             ExitCode::from(2)
         }
     }

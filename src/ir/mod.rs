@@ -8,6 +8,7 @@
 
 mod build;
 mod op;
+pub mod subgraph;
 
 pub use build::{build, BuildError, BuildOptions};
 pub use op::{Activation, Op, PoolKind};
