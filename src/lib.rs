@@ -13,4 +13,5 @@ pub mod base;
 pub mod check;
 pub mod cli;
 pub mod ir;
+pub mod lower;
 pub mod syntax;
