@@ -11,6 +11,8 @@
 use crate::base::{Code, Diagnostic, Span};
 use crate::ir::{Activation, Graph, NodeId, Op, PoolKind};
 use std::fmt;
+pub mod cost;
+
 use tch::{nn, Device, Kind, Tensor};
 
 /// Why lowering, running, training or exporting a network failed.

@@ -166,3 +166,35 @@ fn libtorch_errors_name_the_node_and_its_source() {
     assert_eq!(d.code, nasc::base::Code::Lowering);
     assert!(!d.labels.is_empty());
 }
+
+#[test]
+fn golden_parameter_and_mac_counts() {
+    use nasc::lower::cost::cost;
+    // (example, params, MACs per sample): the params are the published/torchvision counts; MACs follow
+    // docs/cost.md (conv + linear), e.g. torchvision ResNet-50 4.09 G, MobileNetV2 300.8 M
+    let golden = [
+        ("examples/cifarnet.nasl", 2_192_458, 39_946_752),
+        ("examples/resnet50.nasl", 25_557_032, 4_089_184_256),
+        ("examples/mobilenet_v2.nasl", 3_504_872, 300_774_272),
+        ("examples/resnet18.nasl", 11_689_512, 1_814_073_344),
+        ("examples/fmnist_cnn.nasl", 421_738, 4_241_152),
+        ("examples/resnet20.nasl", 272_474, 40_813_184),
+    ];
+    for (file, params, macs) in golden {
+        let g = graph(file, 1);
+        let c = cost(&g, 1);
+        assert_eq!(c.total.params, params, "{file} params");
+        assert_eq!(c.total.macs, macs, "{file} MACs");
+        assert_eq!(c.blocks.iter().map(|b| b.params).sum::<i64>(), params);
+        // the counter agrees with the parameters libtorch actually holds
+        let vs = nn::VarStore::new(Device::Cpu);
+        let net = Network::new(&vs.root(), &g).expect("lowers");
+        assert_eq!(net.num_params(), params, "{file} lowered params");
+    }
+    // activation memory scales with the batch
+    let c1 = cost(&graph("examples/resnet20.nasl", 1), 1);
+    let c8 = cost(&graph("examples/resnet20.nasl", 8), 1);
+    assert_eq!(c8.peak_activation_bytes, 8 * c1.peak_activation_bytes);
+    assert_eq!(c8.total.macs, c1.total.macs);
+    assert!(c1.peak_activation_bytes < c1.saved_activation_bytes);
+}
