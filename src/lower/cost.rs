@@ -165,14 +165,14 @@ pub fn cost(g: &Graph, depth: usize) -> Cost {
         }
     }
     let (mut live, mut peak, mut saved) = (0i64, 0i64, 0i64);
-    for i in 0..g.nodes.len() {
+    for (i, freed) in frees.iter().enumerate() {
         let is_param = matches!(g.nodes[i].op, Op::Param { .. });
         if !is_param {
             live += bytes(i);
             saved += bytes(i);
         }
         peak = peak.max(live);
-        for &j in &frees[i] {
+        for &j in freed {
             if !matches!(g.nodes[j].op, Op::Param { .. }) {
                 live -= bytes(j);
             }
