@@ -14,5 +14,6 @@ pub mod base;
 pub mod check;
 pub mod cli;
 pub mod ir;
+pub mod lower;
 pub mod props;
 pub mod syntax;

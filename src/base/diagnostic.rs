@@ -80,6 +80,8 @@ codes! {
     RepeatShape = "E0411", "repeat-shape", "an elastic `repeat` whose result shape depends on the count";
     // Limits
     TooLarge = "E0500", "too-large", "the program instantiates more than the checker's limit of ops";
+    // Lowering
+    Lowering = "E0600", "lowering", "libtorch rejected an op of the lowered network";
     // Warnings
     UnusedBinding = "W0001", "unused-binding", "a `let` binding that is never used";
     UnusedImport = "W0002", "unused-import", "an import that is never used";

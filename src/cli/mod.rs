@@ -75,20 +75,31 @@ the decisions and their names are listed by `nasc shapes`.\n\nExamples:\n  nasc 
 nasc ir examples/nb201_space.nasl --choose e01=3 --choose e12=1 --json"
     )]
     Ir {
-        /// The file.
-        file: PathBuf,
-        /// The entry block.
-        #[arg(long)]
-        block: Option<String>,
+        #[command(flatten)]
+        arch: ArchArgs,
         /// Batch size for symbolic batch dimensions.
         #[arg(long, default_value_t = 1)]
         batch: i64,
-        /// An input shape, `NAME=D0,D1,…` (repeatable).
-        #[arg(long = "input", value_name = "NAME=SHAPE")]
-        inputs: Vec<String>,
-        /// An alternative for a decision, `NAME=INDEX` (repeatable).
-        #[arg(long = "choose", value_name = "NAME=INDEX")]
-        choices: Vec<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Count parameters and MACs per block and in total, and activation memory for a batch size.
+    #[command(
+        after_help = "MACs are multiply-accumulates of conv and linear layers for one sample (the \
+AttentiveNAS / Once-for-All counter's convention; papers call them FLOPs); parameters include norm \
+weights but not batch-norm running statistics. See docs/cost.md.\n\nExamples:\n  nasc cost \
+examples/resnet50.nasl\n  nasc cost examples/resnet20.nasl --batch 128 --depth 2"
+    )]
+    Cost {
+        #[command(flatten)]
+        arch: ArchArgs,
+        /// Batch size for the activation-memory figures.
+        #[arg(long, default_value_t = 1)]
+        batch: i64,
+        /// Path components that name a block in the table (1: top-level `let`s).
+        #[arg(long, default_value_t = 1)]
+        depth: usize,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -102,7 +113,7 @@ Examples:\n  nasc props examples/cifarnet.nasl\n  nasc props examples/cifarnet.n
 nasc props examples/cifarnet.nasl --subgraph h_1.conv..h_2.avg_pool"
     )]
     Props {
-        /// The file.
+        /// The NASL file.
         file: PathBuf,
         /// A block instance path: the subgraph of its nodes.
         #[arg(long, conflicts_with = "subgraph")]
@@ -110,12 +121,15 @@ nasc props examples/cifarnet.nasl --subgraph h_1.conv..h_2.avg_pool"
         /// A node range `FROM..TO` (node paths).
         #[arg(long, value_name = "PATH..PATH")]
         subgraph: Option<String>,
-        /// Batch size for symbolic batch dimensions.
-        #[arg(long, default_value_t = 1)]
-        batch: i64,
+        /// The entry block (default: the file's last `network`).
+        #[arg(long)]
+        entry: Option<String>,
         /// An alternative for a decision, `NAME=INDEX` (repeatable).
         #[arg(long = "choose", value_name = "NAME=INDEX")]
         choices: Vec<String>,
+        /// Batch size for symbolic batch dimensions.
+        #[arg(long, default_value_t = 1)]
+        batch: i64,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -196,22 +210,30 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Command::Fmt { files, check } => fmt(&files, check),
         Command::Shapes { file, block, json } => shapes(&file, block.as_deref(), json),
-        Command::Ir {
-            file,
-            block,
+        Command::Ir { arch, batch, json } => ir(&arch, batch, json),
+        Command::Cost {
+            arch,
             batch,
-            inputs,
-            choices,
+            depth,
             json,
-        } => ir(&file, block, batch, &inputs, &choices, json),
+        } => cost(&arch, batch, depth, json),
         Command::Props {
             file,
             block,
             subgraph,
-            batch,
+            entry,
             choices,
+            batch,
             json,
-        } => props(&file, block.or(subgraph), batch, &choices, json),
+        } => {
+            let arch = ArchArgs {
+                file,
+                block: entry,
+                inputs: Vec::new(),
+                choices,
+            };
+            props(&arch, block.or(subgraph), batch, json)
+        }
     }
 }
 
@@ -376,23 +398,38 @@ fn parse_kv(items: &[String], what: &str) -> Result<Vec<(String, String)>, Strin
         .collect()
 }
 
-fn ir(
-    file: &PathBuf,
-    block: Option<String>,
+/// What names one architecture: the file, the entry block, input shapes and decisions.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ArchArgs {
+    /// The NASL file.
+    pub file: PathBuf,
+    /// The entry block (default: the file's last `network`).
+    #[arg(long)]
+    pub block: Option<String>,
+    /// An input shape, `NAME=D0,D1,…` (repeatable).
+    #[arg(long = "input", value_name = "NAME=SHAPE")]
+    pub inputs: Vec<String>,
+    /// An alternative for a decision, `NAME=INDEX` (repeatable).
+    #[arg(long = "choose", value_name = "NAME=INDEX")]
+    pub choices: Vec<String>,
+}
+
+/// Checks the file and builds the IR of one architecture; prints the problems and returns the exit
+/// code on failure.
+fn build_graph(
+    a: &ArchArgs,
     batch: i64,
-    inputs: &[String],
-    choices: &[String],
-    json: bool,
-) -> ExitCode {
+) -> Result<(crate::ir::Graph, crate::base::SourceMap), ExitCode> {
+    let file = &a.file;
     if let Some(code) = missing_files(std::slice::from_ref(file)) {
-        return code;
+        return Err(code);
     }
     let mut opts = crate::ir::BuildOptions {
-        block,
+        block: a.block.clone(),
         batch: Some(batch),
         ..Default::default()
     };
-    let shapes = parse_kv(inputs, "NAME=D0,D1,…").and_then(|kv| {
+    let shapes = parse_kv(&a.inputs, "NAME=D0,D1,…").and_then(|kv| {
         kv.into_iter()
             .map(|(k, v)| {
                 let dims: Result<Vec<i64>, _> =
@@ -403,7 +440,7 @@ fn ir(
             })
             .collect::<Result<Vec<_>, String>>()
     });
-    let picks = parse_kv(choices, "NAME=INDEX").and_then(|kv| {
+    let picks = parse_kv(&a.choices, "NAME=INDEX").and_then(|kv| {
         kv.into_iter()
             .map(|(k, v)| {
                 v.parse::<usize>()
@@ -419,17 +456,31 @@ fn ir(
         }
         (Err(e), _) | (_, Err(e)) => {
             eprintln!("error: {e}");
-            return ExitCode::from(2);
+            return Err(ExitCode::from(2));
         }
     }
     let r = check::check_paths(std::slice::from_ref(file));
     if r.has_errors() {
         print_diagnostics(&r.diagnostics, &r.program.sources, true);
         eprintln!("{}", summary(&r, 1));
-        return ExitCode::from(1);
+        return Err(ExitCode::from(1));
     }
     match crate::ir::build(&r.program, &opts) {
-        Ok(g) => {
+        Ok(g) => Ok((g, r.program.sources)),
+        Err(crate::ir::BuildError::Diagnostics(ds)) => {
+            print_diagnostics(&ds, &r.program.sources, false);
+            Err(ExitCode::from(1))
+        }
+        Err(crate::ir::BuildError::Usage(m)) => {
+            eprintln!("error: {m}");
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+fn ir(arch: &ArchArgs, batch: i64, json: bool) -> ExitCode {
+    match build_graph(arch, batch) {
+        Ok((g, _)) => {
             if json {
                 println!("{}", serde_json::to_string_pretty(&g).unwrap_or_default());
             } else {
@@ -437,73 +488,40 @@ fn ir(
             }
             ExitCode::SUCCESS
         }
-        Err(crate::ir::BuildError::Diagnostics(ds)) => {
-            print_diagnostics(&ds, &r.program.sources, false);
-            ExitCode::from(1)
-        }
-        Err(crate::ir::BuildError::Usage(m)) => {
-            eprintln!("error: {m}");
-            ExitCode::from(2)
-        }
+        Err(code) => code,
     }
 }
 
-fn props(
-    file: &PathBuf,
-    select: Option<String>,
-    batch: i64,
-    choices: &[String],
-    json: bool,
-) -> ExitCode {
-    if let Some(code) = missing_files(std::slice::from_ref(file)) {
-        return code;
+fn cost(arch: &ArchArgs, batch: i64, depth: usize, json: bool) -> ExitCode {
+    match build_graph(arch, batch) {
+        Ok((g, _)) => {
+            let c = crate::lower::cost::cost(&g, depth.max(1));
+            if json {
+                println!("{}", serde_json::to_string_pretty(&c).unwrap_or_default());
+            } else {
+                print!("{c}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(code) => code,
     }
-    let mut opts = crate::ir::BuildOptions {
-        batch: Some(batch),
-        ..Default::default()
+}
+
+fn props(arch: &ArchArgs, select: Option<String>, batch: i64, json: bool) -> ExitCode {
+    use crate::ir::subgraph::{Subgraph, SubgraphError};
+    use crate::props::PropsError;
+    let g = match build_graph(arch, batch) {
+        Ok((g, _)) => g,
+        Err(code) => return code,
     };
-    let picks = parse_kv(choices, "NAME=INDEX").and_then(|kv| {
-        kv.into_iter()
-            .map(|(k, v)| {
-                v.parse::<usize>()
-                    .map(|i| (k.clone(), i))
-                    .map_err(|_| format!("`{v}` is not an alternative index (decision `{k}`)"))
-            })
-            .collect::<Result<Vec<_>, String>>()
-    });
-    match picks {
-        Ok(c) => opts.choices.extend(c),
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    }
-    let r = check::check_paths(std::slice::from_ref(file));
-    if r.has_errors() {
-        print_diagnostics(&r.diagnostics, &r.program.sources, true);
-        eprintln!("{}", summary(&r, 1));
-        return ExitCode::from(1);
-    }
-    let g = match crate::ir::build(&r.program, &opts) {
-        Ok(g) => g,
-        Err(crate::ir::BuildError::Diagnostics(ds)) => {
-            print_diagnostics(&ds, &r.program.sources, false);
-            return ExitCode::from(1);
-        }
-        Err(crate::ir::BuildError::Usage(m)) => {
-            eprintln!("error: {m}");
-            return ExitCode::from(2);
-        }
-    };
-    use crate::ir::subgraph::Subgraph;
     let sub = match &select {
         Some(s) => Subgraph::select(&g, s),
         None => Subgraph::whole(&g),
     };
-    let result = sub
-        .map_err(crate::props::PropsError::from)
-        .and_then(|sub| crate::props::infer(&g, &sub));
-    match result {
+    match sub
+        .map_err(PropsError::from)
+        .and_then(|sub| crate::props::infer(&g, &sub))
+    {
         Ok(mut p) => {
             if let Some(src) = &mut p.source {
                 src.subgraph = select.unwrap_or_default();
@@ -516,23 +534,19 @@ fn props(
             ExitCode::SUCCESS
         }
         Err(e) => {
-            let hint = match &e {
-                crate::props::PropsError::Subgraph(
-                    crate::ir::subgraph::SubgraphError::UnknownPath(_),
-                ) => {
-                    let mut tops: Vec<&str> = g
-                        .nodes
-                        .iter()
-                        .map(|n| n.path.split('.').next().unwrap_or(""))
-                        .collect();
-                    tops.dedup();
-                    format!(
-                        " (top-level paths: {}; `nasc ir` lists every node)",
-                        tops.join(", ")
-                    )
-                }
-                _ => String::new(),
-            };
+            let mut hint = String::new();
+            if let PropsError::Subgraph(SubgraphError::UnknownPath(_)) = &e {
+                let mut tops: Vec<&str> = g
+                    .nodes
+                    .iter()
+                    .map(|n| n.path.split('.').next().unwrap_or(""))
+                    .collect();
+                tops.dedup();
+                hint = format!(
+                    " (top-level paths: {}; `nasc ir` lists every node)",
+                    tops.join(", ")
+                );
+            }
             eprintln!("error: {e}{hint}");
             ExitCode::from(2)
         }

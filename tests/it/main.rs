@@ -3,6 +3,7 @@
 mod check;
 mod deps;
 mod ir;
+mod lower;
 mod syntax;
 mod tidy;
 
