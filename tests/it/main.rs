@@ -4,6 +4,7 @@ mod check;
 mod deps;
 mod ir;
 mod lower;
+mod props;
 mod syntax;
 mod tidy;
 
