@@ -252,6 +252,23 @@ fn window(eff: i64) -> Mix {
     }
 }
 
+/// A spatial output dim of size 1 whose single window covers the whole input dim: every output depends
+/// on every position along it, so its row is all `a` (as for a global pool), not `m` on the diagonal.
+fn cover(m: &mut Matrix, inp: &[i64], out: &[i64], eff: i64, padding: i64) {
+    for s in 2..inp.len().min(out.len()) {
+        if out[s] == 1 && inp[s] > 1 && eff - padding >= inp[s] {
+            m.set_row(s, Mix::All);
+        }
+    }
+}
+
+fn conv_padding(op: &Op) -> i64 {
+    match op {
+        Op::Conv { padding, .. } => *padding,
+        _ => 0,
+    }
+}
+
 /// Groups of a reshape: pairs of (input dims, output dims) with equal products.
 fn reshape_groups(a: &[i64], b: &[i64]) -> Option<Vec<(Vec<usize>, Vec<usize>)>> {
     let (mut i, mut j) = (0, 0);
@@ -342,6 +359,13 @@ pub fn op_matrix(op: &Op, ins: &[&[i64]], out: &[i64], slot: usize) -> Matrix {
             for s in 2..ri {
                 m.set(s, s, window((kernel - 1) * dilation + 1));
             }
+            cover(
+                &mut m,
+                inp,
+                out,
+                (kernel - 1) * dilation + 1,
+                conv_padding(op),
+            );
             m
         }
         Op::Linear { .. } | Op::LayerNorm { .. } => {
@@ -378,7 +402,7 @@ pub fn op_matrix(op: &Op, ins: &[&[i64]], out: &[i64], slot: usize) -> Matrix {
             m
         }
         Op::Pool {
-            kernel, stride: _, ..
+            kernel, padding, ..
         } => {
             if ri != ro {
                 return Matrix::all(ri, ro);
@@ -387,6 +411,7 @@ pub fn op_matrix(op: &Op, ins: &[&[i64]], out: &[i64], slot: usize) -> Matrix {
             for s in 2.min(ri)..ri {
                 m.set(s, s, window(*kernel));
             }
+            cover(&mut m, inp, out, *kernel, *padding);
             m
         }
         Op::GlobalPool { .. } => {

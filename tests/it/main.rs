@@ -5,6 +5,7 @@ mod deps;
 mod ir;
 mod lower;
 mod props;
+mod props_oracle;
 mod syntax;
 mod tidy;
 
