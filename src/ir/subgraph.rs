@@ -118,14 +118,14 @@ impl Subgraph {
             .ok_or_else(|| SubgraphError::UnknownPath(to.to_string()))?;
         let mut below = vec![false; g.nodes.len()];
         below[a] = true;
-        for i in a + 1..g.nodes.len() {
-            below[i] = g.nodes[i].inputs.iter().any(|&j| below[j]);
+        for (i, n) in g.nodes.iter().enumerate().skip(a + 1) {
+            below[i] = n.inputs.iter().any(|&j| below[j]);
         }
         let mut above = vec![false; g.nodes.len()];
         above[b] = true;
-        for i in (0..=b).rev() {
+        for (i, n) in g.nodes.iter().enumerate().take(b + 1).rev() {
             if above[i] {
-                for &j in &g.nodes[i].inputs {
+                for &j in &n.inputs {
                     above[j] = true;
                 }
             }
@@ -348,8 +348,8 @@ pub fn splice(g: &Graph, sub: &Subgraph, replacement: &Graph) -> Result<Graph, S
         order.push(i);
         Ok(())
     }
-    for i in 0..total {
-        if live[i] {
+    for (i, &l) in live.iter().enumerate() {
+        if l {
             visit(i, &nodes, &mut placed, &mut visiting, &mut order)?;
         }
     }

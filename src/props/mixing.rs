@@ -255,8 +255,8 @@ fn window(eff: i64) -> Mix {
 /// A spatial output dim of size 1 whose single window covers the whole input dim: every output depends
 /// on every position along it, so its row is all `a` (as for a global pool), not `m` on the diagonal.
 fn cover(m: &mut Matrix, inp: &[i64], out: &[i64], eff: i64, padding: i64) {
-    for s in 2..inp.len().min(out.len()) {
-        if out[s] == 1 && inp[s] > 1 && eff - padding >= inp[s] {
+    for (s, (&o, &i)) in out.iter().zip(inp).enumerate().skip(2) {
+        if o == 1 && i > 1 && eff - padding >= i {
             m.set_row(s, Mix::All);
         }
     }

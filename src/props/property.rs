@@ -71,11 +71,11 @@ impl Shape {
             }
             if ts.len() >= 3 {
                 let mut factor: Option<i64> = None;
-                for k in 2..ts.len() {
-                    if ts[k] <= 0 || as_[k] % ts[k] != 0 {
+                for (&t, &a) in ts.iter().zip(as_.iter()).skip(2) {
+                    if t <= 0 || a % t != 0 {
                         return None;
                     }
-                    let f = as_[k] / ts[k];
+                    let f = a / t;
                     if *factor.get_or_insert(f) != f {
                         return None;
                     }

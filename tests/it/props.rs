@@ -389,3 +389,30 @@ fn satisfies_distance_mutate() {
         "inputs differ"
     );
 }
+
+#[test]
+fn cli_props_reports_bad_selections_with_exit_code_2() {
+    use clap::Parser;
+    use std::process::ExitCode;
+    let file = root().join("examples/cifarnet.nasl").display().to_string();
+    let run = move |args: Vec<String>| {
+        big_stack(move || nasc::cli::run(nasc::cli::Cli::parse_from(args)))
+    };
+    let args = |extra: &[&str]| {
+        let mut v = vec!["nasc".to_string(), "props".into(), file.clone()];
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    assert_eq!(run(args(&["--block", "nope"])), ExitCode::from(2));
+    assert_eq!(
+        run(args(&["--subgraph", "h_1.conv..nope"])),
+        ExitCode::from(2)
+    );
+    assert_eq!(
+        run(args(&["--subgraph", "h_2.h..h_1.conv"])),
+        ExitCode::from(2)
+    );
+    assert_eq!(run(args(&["--entry", "missing"])), ExitCode::from(2));
+    assert_eq!(run(args(&["--block", "h_1", "--json"])), ExitCode::SUCCESS);
+    assert_eq!(run(args(&[])), ExitCode::SUCCESS);
+}

@@ -406,7 +406,6 @@ fn random_program(rng: &mut ChaCha8Rng) -> String {
     let c0 = [4, 6][rng.gen_range(0..2)];
     let mut lines = Vec::new();
     let mut c = c0;
-    let mut hw = 16;
     let mut windows = 0;
     let mut pooled = false;
     // tensors of the current shape usable as a residual operand
@@ -444,7 +443,6 @@ fn random_program(rng: &mut ChaCha8Rng) -> String {
                 pooled = true;
                 windows += 1;
                 same.clear();
-                hw /= 2;
                 let kind = ["avg_pool", "max_pool"][rng.gen_range(0..2)];
                 format!("{kind}({cur}, 2, stride: 2)")
             }
@@ -468,7 +466,6 @@ fn random_program(rng: &mut ChaCha8Rng) -> String {
         same.push(v.clone());
         cur = v;
     }
-    let _ = hw;
     let tail = match rng.gen_range(0..4) {
         0 => format!("linear(global_avg_pool({cur}), 5)"),
         1 => format!("linear(flatten({cur}), 5)"),
