@@ -12,6 +12,7 @@
 pub mod base;
 pub mod check;
 pub mod cli;
+pub mod data;
 pub mod ir;
 pub mod lower;
 pub mod syntax;

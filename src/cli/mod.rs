@@ -104,6 +104,81 @@ examples/resnet50.nasl\n  nasc cost examples/resnet20.nasl --batch 128 --depth 2
         #[arg(long)]
         json: bool,
     },
+    /// Train a network on a dataset (default: Fashion-MNIST) and report validation accuracy.
+    #[command(
+        after_help = "The training set is split under --seed into train and a held-out validation \
+split (--val images); the test set is only used by `nasc eval --part test`. Images are normalised with \
+the training part's per-channel statistics and fitted to the network's input shape. Checkpoints \
+(--save) are safetensors files whose tensor names are the IR paths (`h_1.conv.weight`), as in a PyTorch \
+state dict.\n\nDatasets (--data): fashion-mnist (default, /usr/share/datasets/fashion-mnist), idx:DIR \
+(MNIST-style IDX files, gz or not), cifar10:DIR, cifar100:DIR (binary batches), \
+csv:TRAIN[,TEST]:C,H,W[:first] (label last unless :first).\n\nExamples:\n  nasc train \
+examples/fmnist_cnn.nasl --epochs 1 --save fmnist.safetensors\n  nasc train examples/resnet20.nasl \
+--data cifar10:DIR --augment --epochs 30 --device cuda"
+    )]
+    Train {
+        #[command(flatten)]
+        arch: ArchArgs,
+        #[command(flatten)]
+        run: RunArgs,
+        /// Epochs.
+        #[arg(long, default_value_t = 1)]
+        epochs: usize,
+        /// Learning rate (peak of the schedule).
+        #[arg(long)]
+        lr: Option<f64>,
+        /// Optimizer: sgd (momentum 0.9, Nesterov) or adamw.
+        #[arg(long, default_value = "sgd", value_parser = ["sgd", "adamw"])]
+        optimizer: String,
+        /// Learning-rate schedule.
+        #[arg(long, default_value = "cosine", value_parser = ["cosine", "constant"])]
+        schedule: String,
+        /// Weight decay (default 5e-4 for sgd, 0.05 for adamw).
+        #[arg(long)]
+        weight_decay: Option<f64>,
+        /// Random crop (padding 4) and horizontal flip on training batches.
+        #[arg(long)]
+        augment: bool,
+        /// Mixed precision (autocast) on CUDA.
+        #[arg(long)]
+        amp: bool,
+        /// Use at most this many training images (quick runs).
+        #[arg(long)]
+        limit: Option<i64>,
+        /// Stop each epoch after this many steps.
+        #[arg(long)]
+        max_steps: Option<usize>,
+        /// Save the trained weights to this file (.safetensors).
+        #[arg(long, value_name = "CKPT")]
+        save: Option<PathBuf>,
+        /// Start from these weights.
+        #[arg(long, value_name = "CKPT")]
+        weights: Option<PathBuf>,
+        /// Print the epoch reports as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Evaluate trained weights on the validation or test split.
+    #[command(
+        after_help = "Use the same --data, --val and --seed as for training so that the validation \
+split is the same one.\n\nExample:\n  nasc eval examples/fmnist_cnn.nasl --weights fmnist.safetensors \
+--part test"
+    )]
+    Eval {
+        #[command(flatten)]
+        arch: ArchArgs,
+        #[command(flatten)]
+        run: RunArgs,
+        /// The checkpoint (from `nasc train --save`).
+        #[arg(long, value_name = "CKPT")]
+        weights: PathBuf,
+        /// The split.
+        #[arg(long, default_value = "test", value_parser = ["val", "test", "train"])]
+        part: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the inferred shape of every binding of every block.
     #[command(
         after_help = "Blocks are checked on their own: tensor dimensions and integer parameters \
@@ -181,6 +256,60 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Fmt { files, check } => fmt(&files, check),
         Command::Shapes { file, block, json } => shapes(&file, block.as_deref(), json),
         Command::Ir { arch, batch, json } => ir(&arch, batch, json),
+        Command::Train {
+            arch,
+            run,
+            epochs,
+            lr,
+            optimizer,
+            schedule,
+            weight_decay,
+            augment,
+            amp,
+            limit,
+            max_steps,
+            save,
+            weights,
+            json,
+        } => {
+            let adamw = optimizer == "adamw";
+            let cfg = crate::lower::train::TrainConfig {
+                epochs,
+                batch: run.batch,
+                lr: lr.unwrap_or(if adamw { 1e-3 } else { 0.05 }),
+                optimizer: if adamw {
+                    crate::lower::train::OptimizerKind::AdamW
+                } else {
+                    crate::lower::train::OptimizerKind::Sgd
+                },
+                schedule: if schedule == "constant" {
+                    crate::lower::train::Schedule::Constant
+                } else {
+                    crate::lower::train::Schedule::Cosine
+                },
+                momentum: 0.9,
+                weight_decay: weight_decay.unwrap_or(if adamw { 0.05 } else { 5e-4 }),
+                amp,
+                max_steps,
+            };
+            train_cmd(
+                &arch,
+                &run,
+                &cfg,
+                augment,
+                limit,
+                save.as_deref(),
+                weights.as_deref(),
+                json,
+            )
+        }
+        Command::Eval {
+            arch,
+            run,
+            weights,
+            part,
+            json,
+        } => eval_cmd(&arch, &run, &weights, &part, json),
         Command::Cost {
             arch,
             batch,
@@ -457,5 +586,193 @@ fn cost(arch: &ArchArgs, batch: i64, depth: usize, json: bool) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(code) => code,
+    }
+}
+
+/// Options shared by the commands that run a network on data.
+#[derive(clap::Args, Debug, Clone)]
+pub struct RunArgs {
+    /// The dataset (see below).
+    #[arg(long, default_value = "fashion-mnist")]
+    pub data: String,
+    /// Batch size.
+    #[arg(long, default_value_t = 128)]
+    pub batch: i64,
+    /// Device: cpu, cuda or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// Seed of initialisation, the validation split and shuffling.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Images of the training set held out for validation.
+    #[arg(long, default_value_t = 5000)]
+    pub val: i64,
+    /// libtorch intra-op threads (default: libtorch's choice).
+    #[arg(long)]
+    pub threads: Option<i32>,
+}
+
+fn fail_lower(e: &crate::lower::LowerError, sources: &SourceMap) -> ExitCode {
+    match e.to_diagnostic() {
+        Some(d) => print_diagnostics(std::slice::from_ref(&d), sources, false),
+        None => eprintln!("error: {e}"),
+    }
+    ExitCode::from(2)
+}
+
+/// Everything a run on data needs: the graph, its lowered network, the splits.
+fn prepare_run(
+    arch: &ArchArgs,
+    run: &RunArgs,
+    augment: bool,
+    limit: Option<i64>,
+) -> Result<crate::lower::Session, ExitCode> {
+    let (g, sources) = build_graph(arch, run.batch)?;
+    let opts = crate::lower::SessionOptions {
+        data: run.data.clone(),
+        device: run.device.clone(),
+        seed: run.seed,
+        val: run.val,
+        threads: run.threads,
+        augment,
+        limit,
+    };
+    crate::lower::Session::new(g, sources, &opts).map_err(|(e, sources)| fail_lower(&e, &sources))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn train_cmd(
+    arch: &ArchArgs,
+    run: &RunArgs,
+    cfg: &crate::lower::train::TrainConfig,
+    augment: bool,
+    limit: Option<i64>,
+    save: Option<&std::path::Path>,
+    weights: Option<&std::path::Path>,
+    json: bool,
+) -> ExitCode {
+    let mut s = match prepare_run(arch, run, augment, limit) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    if let Some(w) = weights {
+        if let Err(e) = s.load(w) {
+            return fail_lower(&e, &s.sources);
+        }
+    }
+    eprintln!(
+        "training {} ({} parameters) on {} train / {} validation images of {}, {} epoch(s), batch {}, {}",
+        s.net.graph.name,
+        crate::lower::cost::thousands(s.net.num_params()),
+        s.splits.train.len(),
+        s.splits.val.len(),
+        run.data,
+        cfg.epochs,
+        cfg.batch,
+        run.device
+    );
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "epoch {prefix} [{bar:30}] {pos}/{len} {msg} ETA {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let t0 = std::time::Instant::now();
+    let result = s.train(cfg, &mut |p| {
+        if bar.length() != Some(p.steps as u64) {
+            bar.set_length(p.steps as u64);
+            bar.reset();
+        }
+        bar.set_prefix(format!("{}/{}", p.epoch + 1, p.epochs));
+        bar.set_position(p.step as u64);
+        bar.set_message(format!(
+            "loss {:.4} acc {:.2}% {:.0} img/s",
+            p.loss,
+            100.0 * p.acc,
+            p.images_per_s
+        ));
+        if p.step == p.steps {
+            bar.finish_and_clear();
+        }
+    });
+    bar.finish_and_clear();
+    let reports = match result {
+        Ok(r) => r,
+        Err(e) => return fail_lower(&e, &s.sources),
+    };
+    for r in &reports {
+        eprintln!(
+            "epoch {}/{}: train loss {:.4} acc {:.2}% | val loss {:.4} acc {:.2}% | {:.0} img/s, {:.1} s",
+            r.epoch + 1,
+            cfg.epochs,
+            r.train_loss,
+            100.0 * r.train_accuracy,
+            r.val.loss,
+            100.0 * r.val.accuracy,
+            r.images_per_s,
+            r.seconds
+        );
+    }
+    if let Some(last) = reports.last() {
+        println!(
+            "validation accuracy: {:.2}% ({} images) after {} epoch(s), {:.1} s",
+            100.0 * last.val.accuracy,
+            last.val.images,
+            reports.len(),
+            t0.elapsed().as_secs_f64()
+        );
+    }
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&reports).unwrap_or_default()
+        );
+    }
+    if let Some(path) = save {
+        if let Err(e) = s.save(path) {
+            return fail_lower(&e, &s.sources);
+        }
+        eprintln!("saved {}", path.display());
+    }
+    ExitCode::SUCCESS
+}
+
+fn eval_cmd(
+    arch: &ArchArgs,
+    run: &RunArgs,
+    weights: &std::path::Path,
+    part: &str,
+    json: bool,
+) -> ExitCode {
+    let mut s = match prepare_run(arch, run, false, None) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    if let Err(e) = s.load(weights) {
+        return fail_lower(&e, &s.sources);
+    }
+    let p = match part {
+        "val" => crate::data::Part::Val,
+        "train" => crate::data::Part::Train,
+        _ => crate::data::Part::Test,
+    };
+    match s.evaluate(p, run.batch) {
+        Ok(ev) => {
+            if json {
+                println!("{}", serde_json::to_string_pretty(&ev).unwrap_or_default());
+            } else {
+                println!(
+                    "{part} accuracy: {:.2}% ({} images), loss {:.4}, {:.1} s",
+                    100.0 * ev.accuracy,
+                    ev.images,
+                    ev.loss,
+                    ev.seconds
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail_lower(&e, &s.sources),
     }
 }

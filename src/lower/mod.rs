@@ -12,6 +12,10 @@ use crate::base::{Code, Diagnostic, Span};
 use crate::ir::{Activation, Graph, NodeId, Op, PoolKind};
 use std::fmt;
 pub mod cost;
+pub mod session;
+pub mod train;
+
+pub use session::{Session, SessionOptions};
 
 use tch::{nn, Device, Kind, Tensor};
 
@@ -33,6 +37,8 @@ pub enum LowerError {
     Io { file: String, message: String },
     /// Any other libtorch failure outside a node (optimizer, loss, tracing).
     Torch(String),
+    /// A data problem met while training or evaluating.
+    Data(crate::data::DataError),
 }
 
 impl fmt::Display for LowerError {
@@ -43,11 +49,18 @@ impl fmt::Display for LowerError {
             } => write!(f, "libtorch failed on `{op}` at `{path}`: {message}"),
             LowerError::Device(m) | LowerError::Input(m) | LowerError::Torch(m) => f.write_str(m),
             LowerError::Io { file, message } => write!(f, "`{file}`: {message}"),
+            LowerError::Data(e) => write!(f, "{e}"),
         }
     }
 }
 
 impl std::error::Error for LowerError {}
+
+impl From<crate::data::DataError> for LowerError {
+    fn from(e: crate::data::DataError) -> Self {
+        LowerError::Data(e)
+    }
+}
 
 impl From<tch::TchError> for LowerError {
     fn from(e: tch::TchError) -> Self {
