@@ -5,6 +5,8 @@
 //! ```text
 //! .nasl ──syntax──▶ AST ──check──▶ checked program (symbolic shapes, diagnostics)
 //!                                        └──ir──▶ op graph of one architecture (concrete shapes, paths)
+//!                                                   └──lower──▶ libtorch network: train, eval, cost, export
+//!                                                               (data: datasets, splits, batches)
 //! ```
 //!
 //! See `ARCHITECTURE.md` for what each module owns and may use.

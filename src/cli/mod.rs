@@ -179,6 +179,57 @@ split is the same one.\n\nExample:\n  nasc eval examples/fmnist_cnn.nasl --weigh
         #[arg(long)]
         json: bool,
     },
+    /// Export a network for PyTorch: TorchScript (traced) and/or readable PyTorch source.
+    #[command(
+        after_help = "The TorchScript module is traced in eval mode at --batch (load it with \
+torch.jit.load). The PyTorch source defines an nn.Module whose state_dict names are the IR paths and \
+a load_nasc_checkpoint(model, path) that loads a `nasc train --save` checkpoint.\n\nExample:\n  \
+nasc export examples/fmnist_cnn.nasl --weights fmnist.safetensors --torchscript fmnist.pt --pytorch \
+fmnist.py"
+    )]
+    Export {
+        #[command(flatten)]
+        arch: ArchArgs,
+        /// Write a traced TorchScript module here.
+        #[arg(long, value_name = "OUT.pt")]
+        torchscript: Option<PathBuf>,
+        /// Write PyTorch source here.
+        #[arg(long, value_name = "OUT.py")]
+        pytorch: Option<PathBuf>,
+        /// Weights to put in the TorchScript module (default: the seeded initial weights).
+        #[arg(long, value_name = "CKPT")]
+        weights: Option<PathBuf>,
+        /// Batch size the graph is built (and traced) for.
+        #[arg(long, default_value_t = 1)]
+        batch: i64,
+        /// Seed of the initial weights.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+    /// Measure training throughput (images/s) on synthetic data; scripts/bench_train.sh compares it
+    /// with PyTorch eager.
+    Bench {
+        #[command(flatten)]
+        arch: ArchArgs,
+        /// Batch size.
+        #[arg(long, default_value_t = 128)]
+        batch: i64,
+        /// Timed steps.
+        #[arg(long, default_value_t = 20)]
+        steps: usize,
+        /// Untimed warm-up steps.
+        #[arg(long, default_value_t = 3)]
+        warmup: usize,
+        /// Device: cpu, cuda or cuda:N.
+        #[arg(long, default_value = "cpu")]
+        device: String,
+        /// libtorch intra-op threads.
+        #[arg(long)]
+        threads: Option<i32>,
+        /// Print only the number.
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Print the inferred shape of every binding of every block.
     #[command(
         after_help = "Blocks are checked on their own: tensor dimensions and integer parameters \
@@ -303,6 +354,57 @@ pub fn run(cli: Cli) -> ExitCode {
                 json,
             )
         }
+        Command::Bench {
+            arch,
+            batch,
+            steps,
+            warmup,
+            device,
+            threads,
+            quiet,
+        } => {
+            let (g, sources) = match build_graph(&arch, batch) {
+                Ok(x) => x,
+                Err(c) => return c,
+            };
+            let r = crate::lower::parse_device(&device).and_then(|d| {
+                if let Some(t) = threads {
+                    crate::lower::set_threads(t);
+                }
+                crate::lower::seed(0);
+                crate::lower::train::benchmark(&g, d, batch, steps, warmup)
+            });
+            match r {
+                Ok(ips) if quiet => {
+                    println!("{ips:.1}");
+                    ExitCode::SUCCESS
+                }
+                Ok(ips) => {
+                    println!(
+                        "{}: {ips:.1} training images/s (batch {batch}, {steps} steps, {device}, {} threads)",
+                        g.name,
+                        crate::lower::threads()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail_lower(&e, &sources),
+            }
+        }
+        Command::Export {
+            arch,
+            torchscript,
+            pytorch,
+            weights,
+            batch,
+            seed,
+        } => export_cmd(
+            &arch,
+            torchscript.as_deref(),
+            pytorch.as_deref(),
+            weights.as_deref(),
+            batch,
+            seed,
+        ),
         Command::Eval {
             arch,
             run,
@@ -775,4 +877,41 @@ fn eval_cmd(
         }
         Err(e) => fail_lower(&e, &s.sources),
     }
+}
+
+fn export_cmd(
+    arch: &ArchArgs,
+    torchscript: Option<&std::path::Path>,
+    pytorch: Option<&std::path::Path>,
+    weights: Option<&std::path::Path>,
+    batch: i64,
+    seed: u64,
+) -> ExitCode {
+    if torchscript.is_none() && pytorch.is_none() {
+        eprintln!("error: nothing to export: give --torchscript OUT.pt and/or --pytorch OUT.py");
+        return ExitCode::from(2);
+    }
+    let (g, sources) = match build_graph(arch, batch) {
+        Ok(x) => x,
+        Err(c) => return c,
+    };
+    if let Some(out) = torchscript {
+        crate::lower::seed(seed);
+        if let Err(e) = crate::lower::export::torchscript(&g, weights, out) {
+            return fail_lower(&e, &sources);
+        }
+        eprintln!(
+            "wrote {} (TorchScript, traced at batch {batch})",
+            out.display()
+        );
+    }
+    if let Some(out) = pytorch {
+        let text = crate::lower::export::pytorch_source(&g, &arch.file.display().to_string());
+        if let Err(e) = std::fs::write(out, text) {
+            eprintln!("error: cannot write `{}`: {e}", out.display());
+            return ExitCode::from(2);
+        }
+        eprintln!("wrote {} (PyTorch source)", out.display());
+    }
+    ExitCode::SUCCESS
 }

@@ -12,6 +12,7 @@ use crate::base::{Code, Diagnostic, Span};
 use crate::ir::{Activation, Graph, NodeId, Op, PoolKind};
 use std::fmt;
 pub mod cost;
+pub mod export;
 pub mod session;
 pub mod train;
 
@@ -97,6 +98,21 @@ fn first_line(s: &str) -> String {
         .or_else(|| s.find("\nFrame"))
         .unwrap_or(s.len());
     s[..cut].trim().to_string()
+}
+
+/// Seeds libtorch's generator (initial weights, dropout).
+pub fn seed(seed: u64) {
+    tch::manual_seed(seed as i64);
+}
+
+/// Sets libtorch's intra-op thread count.
+pub fn set_threads(n: i32) {
+    tch::set_num_threads(n.max(1));
+}
+
+/// libtorch's intra-op thread count.
+pub fn threads() -> i32 {
+    tch::get_num_threads()
 }
 
 /// Parses `cpu`, `cuda` or `cuda:N`; asks libtorch whether that CUDA device exists.

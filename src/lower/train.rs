@@ -248,3 +248,54 @@ pub fn load_checkpoint(vs: &mut nn::VarStore, file: &Path) -> Result<(), LowerEr
         ),
     })
 }
+
+/// Training throughput on synthetic data (the same fixed random batch every step): `warmup` untimed
+/// steps, then `steps` timed steps of forward, cross-entropy, backward and an SGD update (momentum 0.9).
+/// Returns images per second. The benchmark's PyTorch side (scripts/bench_train.py) does the same.
+pub fn benchmark(
+    g: &crate::ir::Graph,
+    device: tch::Device,
+    batch: i64,
+    steps: usize,
+    warmup: usize,
+) -> Result<f64, LowerError> {
+    let vs = nn::VarStore::new(device);
+    let net = Network::new(&vs.root(), g)?;
+    let mut shape = net.input_shape();
+    if let Some(b) = shape.first_mut() {
+        *b = batch;
+    }
+    let classes = g
+        .outputs
+        .first()
+        .and_then(|&o| g.nodes[o].shape.last().copied())
+        .unwrap_or(1);
+    let x = Tensor::f_randn(shape.as_slice(), (Kind::Float, device))?;
+    let y = Tensor::f_randint(classes, [batch], (Kind::Int64, device))?;
+    let mut opt = nn::Sgd {
+        momentum: 0.9,
+        dampening: 0.0,
+        wd: 5e-4,
+        nesterov: false,
+    }
+    .build(&vs, 0.01)?;
+    let sync = || {
+        if let tch::Device::Cuda(i) = device {
+            tch::Cuda::synchronize(i as i64);
+        }
+    };
+    let mut t0 = Instant::now();
+    for k in 0..warmup + steps {
+        if k == warmup {
+            sync();
+            t0 = Instant::now();
+        }
+        let logits = net.forward_t(&x, true)?;
+        let (loss, _) = loss_and_correct(&logits, &y)?;
+        opt.zero_grad();
+        loss.f_backward()?;
+        opt.step();
+    }
+    sync();
+    Ok((steps as i64 * batch) as f64 / t0.elapsed().as_secs_f64().max(1e-9))
+}
