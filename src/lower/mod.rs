@@ -407,11 +407,12 @@ impl Network {
                     next_input += 1;
                     let want = &n.shape;
                     let got = x.size();
-                    if got.len() != want.len() || got[1..] != want[1..] {
+                    if got.len() != want.len() || got.get(1..) != want.get(1..) {
                         return Err(LowerError::Input(format!(
                             "input `{}` should have shape [B, {}], got {got:?}",
                             n.path,
-                            want[1..]
+                            want.get(1..)
+                                .unwrap_or_default()
                                 .iter()
                                 .map(i64::to_string)
                                 .collect::<Vec<_>>()
