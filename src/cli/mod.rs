@@ -500,8 +500,10 @@ fn shapes(file: &PathBuf, only: Option<&str>, json: bool) -> ExitCode {
         }
     }
     let line_col = |s: crate::base::Span| sources.get(s.file).map(|f| f.line_col(s.start as usize));
+    let prog = &r.program;
     let show = |v: &Value| match v {
         Value::Tensor(t) => ShapeDisplay(&t.shape).to_string(),
+        Value::Block(b) => block_value_text(prog, b),
         other => other.to_string(),
     };
     if json {
@@ -914,4 +916,17 @@ fn export_cmd(
         eprintln!("wrote {} (PyTorch source)", out.display());
     }
     ExitCode::SUCCESS
+}
+/// A block value by name (`basic_block`, `relu`, `one of conv3x3 | skip (decision e01)`).
+fn block_value_text(prog: &check::Program, b: &check::value::BlockVal) -> String {
+    use check::value::BlockVal;
+    match b {
+        BlockVal::Def(id) => prog.block_name(*id),
+        BlockVal::Op(n) => n.to_string(),
+        BlockVal::Choice { decision, options } => {
+            let names: Vec<String> = options.iter().map(|o| block_value_text(prog, o)).collect();
+            format!("one of {} (decision `{decision}`)", names.join(" | "))
+        }
+        BlockVal::Unknown => "Block".into(),
+    }
 }
