@@ -470,8 +470,8 @@ impl Default for SplitOptions {
     }
 }
 
-/// Train, validation and test parts fitted to a network's input `[C, H, W]`, with normalisation from the
-/// training part.
+/// Train, validation and test parts for a network's input `[C, H, W]` (images are fitted to it batch by
+/// batch), with normalisation from the training part.
 #[derive(Debug)]
 pub struct Splits {
     pub train: Dataset,
@@ -494,7 +494,7 @@ pub enum Part {
 }
 
 impl Splits {
-    /// Splits `train` into train/validation under the seed and fits every part to `shape` (`[C, H, W]`).
+    /// Splits `train` into train/validation under the seed for a network input `shape` (`[C, H, W]`).
     pub fn new(
         train: Dataset,
         test: Dataset,
@@ -521,29 +521,43 @@ impl Splits {
         if let Some(l) = opts.limit {
             ti.truncate(l.max(1) as usize);
         }
-        let fit = |d: Dataset| -> Result<Dataset, DataError> {
-            Ok(Dataset {
-                images: fit_images(&d.images, shape)?,
-                labels: d.labels,
-                classes: d.classes,
-            })
-        };
-        let tr = fit(subset(&train, &ti))?;
-        let va = fit(subset(&train, vi))?;
-        let te = fit(test)?;
+        let tr = subset(&train, &ti);
+        let va = subset(&train, vi);
+        // statistics of the fitted training images (the first 4,096, in chunks, to bound memory)
         let c = shape[0];
-        let f = tr.images.f_to_kind(Kind::Float)? / 255.0;
-        let mean: Vec<f64> =
-            Vec::<f64>::try_from(f.f_mean_dim(&[0i64, 2, 3][..], false, Kind::Double)?)?;
-        let std: Vec<f64> = Vec::<f64>::try_from(
-            f.f_std_correction(&[0i64, 2, 3][..], 0, false)?
-                .f_to_kind(Kind::Double)?,
-        )?;
-        debug_assert_eq!(mean.len() as i64, c);
+        let k = tr.len().min(4096);
+        let (mut sum, mut sq) = (vec![0f64; c as usize], vec![0f64; c as usize]);
+        let mut count = 0f64;
+        for start in (0..k).step_by(256) {
+            let len = (k - start).min(256);
+            let chunk = fit_images(&tr.images.f_narrow(0, start, len)?, shape)?;
+            let f = chunk.f_to_kind(Kind::Double)? / 255.0;
+            let s1 = Vec::<f64>::try_from(f.f_sum_dim_intlist(
+                &[0i64, 2, 3][..],
+                false,
+                Kind::Double,
+            )?)?;
+            let s2 = Vec::<f64>::try_from(f.f_square()?.f_sum_dim_intlist(
+                &[0i64, 2, 3][..],
+                false,
+                Kind::Double,
+            )?)?;
+            for ch in 0..c as usize {
+                sum[ch] += s1[ch];
+                sq[ch] += s2[ch];
+            }
+            count += (len * shape[1] * shape[2]) as f64;
+        }
+        let mean: Vec<f64> = sum.iter().map(|s| s / count.max(1.0)).collect();
+        let std: Vec<f64> = sq
+            .iter()
+            .zip(&mean)
+            .map(|(q, m)| (q / count.max(1.0) - m * m).max(0.0).sqrt())
+            .collect();
         Ok(Splits {
             train: tr,
             val: va,
-            test: te,
+            test,
             mean,
             std: std.into_iter().map(|s| s.max(1e-6)).collect(),
             shape: shape.to_vec(),
@@ -595,7 +609,7 @@ impl Splits {
         (0..n).step_by(batch as usize).map(move |start| {
             let end = (start + batch).min(n);
             let idx = Tensor::from_slice(&order[start as usize..end as usize]);
-            let x = d.images.f_index_select(0, &idx)?;
+            let x = fit_images(&d.images.f_index_select(0, &idx)?, &self.shape)?;
             let y = d.labels.f_index_select(0, &idx)?.f_to_device(device)?;
             let x = x.f_to_device(device)?.f_to_kind(Kind::Float)? / 255.0;
             let mut x = (x - &mean) / &std;
