@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The main job on the embedded default: check every bundled example and stdlib module, verify they are in
-# canonical form, and print the inferred shapes of two examples.
+# canonical form, print the inferred shapes of two examples and the cost of three, then lower the small
+# Fashion-MNIST CNN to libtorch, train it for one epoch on CPU and print its validation accuracy.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 cargo build --release --quiet
-nasc=target/release/nasc
+nasc=${CARGO_TARGET_DIR:-target}/release/nasc
 echo "== nasc check examples/*.nasl stdlib/*.nasl"
 $nasc check examples/*.nasl stdlib/*.nasl
 echo
@@ -15,3 +16,18 @@ echo "== nasc shapes examples/cifarnet.nasl"
 $nasc shapes examples/cifarnet.nasl
 echo "== nasc shapes examples/nb201_space.nasl"
 $nasc shapes examples/nb201_space.nasl
+echo
+for f in cifarnet resnet50 mobilenet_v2; do
+  echo "== nasc cost examples/$f.nasl (totals)"
+  $nasc cost examples/$f.nasl | tail -3
+done
+echo
+echo "== nasc train examples/fmnist_cnn.nasl --epochs 1 (Fashion-MNIST, CPU, 55,000 train / 5,000 validation images)"
+ckpt=$(mktemp -d)
+trap 'rm -rf "$ckpt"' EXIT
+start=$(date +%s)
+$nasc train examples/fmnist_cnn.nasl --epochs 1 --device cpu --seed 0 --save "$ckpt/fmnist.safetensors"
+echo "(wall time $(( $(date +%s) - start )) s)"
+echo
+echo "== nasc eval examples/fmnist_cnn.nasl --weights fmnist.safetensors --part test"
+$nasc eval examples/fmnist_cnn.nasl --weights "$ckpt/fmnist.safetensors" --part test

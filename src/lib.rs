@@ -6,6 +6,8 @@
 //! .nasl ──syntax──▶ AST ──check──▶ checked program (symbolic shapes, diagnostics)
 //!                                        └──ir──▶ op graph of one architecture (concrete shapes, paths)
 //!                                                   └──props──▶ (shape, depth, mixing) on an e-graph
+//!                                                   └──lower──▶ libtorch network: train, eval, cost, export
+//!                                                               (data: datasets, splits, batches)
 //! ```
 //!
 //! See `ARCHITECTURE.md` for what each module owns and may use.
@@ -13,6 +15,7 @@
 pub mod base;
 pub mod check;
 pub mod cli;
+pub mod data;
 pub mod ir;
 pub mod lower;
 pub mod props;

@@ -11,7 +11,7 @@
 use super::ops::{self, Default as OpDefault, Kind};
 use super::program::{BlockId, Entry, Program};
 use super::sym::{Sym, SymError};
-use super::value::{BlockVal, BoolVal, Origin, ShapeDisplay, Tensor, Value};
+use super::value::{BlockVal, BoolVal, Cond, Origin, ShapeDisplay, Tensor, Value};
 use crate::base::{Code, Diagnostic, FileId, Span};
 use crate::syntax::ast::{self, BinOp, Body, ChoiceKind, Expr, ExprKind, TypeExpr, UnOp};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -57,6 +57,9 @@ struct Frame {
 
 type Env = Vec<(String, Value)>;
 
+/// A rewrite `symbol := formula` known to hold in a branch.
+type Fact = (String, Sym);
+
 /// Called after each iteration of a `repeat` with the iteration count so far and the carried value.
 type IterationHook<'a> = dyn FnMut(i64, &Value) + 'a;
 
@@ -75,6 +78,8 @@ pub struct Evaluator<'p> {
     pub resolution: Option<BTreeMap<String, usize>>,
     pub decisions: Vec<Decision>,
     domains: HashMap<String, Vec<i64>>,
+    /// The possible formulas of unknowns made by joining branches.
+    alternatives: HashMap<String, (Cond, Sym, Sym)>,
     pub bindings: Vec<BindingValue>,
     path: Vec<String>,
     names: Vec<HashMap<String, usize>>,
@@ -100,14 +105,17 @@ impl<'p> Evaluator<'p> {
             resolution: None,
             decisions: Vec::new(),
             domains: HashMap::new(),
+            alternatives: HashMap::new(),
             bindings: Vec::new(),
             path: Vec::new(),
             names: vec![HashMap::new()],
         }
     }
 
+    /// Gives a new budget (for the next entry) and clears the out-of-budget state.
     pub fn set_fuel(&mut self, fuel: u64) {
         self.fuel = fuel;
+        self.exhausted = false;
     }
 
     // ----- diagnostics -------------------------------------------------------------------------------
@@ -140,6 +148,15 @@ impl<'p> Evaluator<'p> {
         }
     }
 
+    /// `line:col` of `span`, with its file when it differs from the file of `at`.
+    fn where_from(&self, span: Span, at: Span) -> String {
+        if span.file == at.file {
+            self.short_where(span)
+        } else {
+            self.where_(span)
+        }
+    }
+
     fn short_where(&self, span: Span) -> String {
         match self.prog.sources.get(span.file) {
             Some(f) => {
@@ -167,6 +184,17 @@ impl<'p> Evaluator<'p> {
         };
         self.report(d);
         Value::Poison
+    }
+
+    /// An unknown that is `then` when `cond` holds and `other` otherwise (the sizes of the branches of an
+    /// `if` on a decision).
+    fn fresh_alternatives(&mut self, cond: Cond, then: Sym, other: Sym) -> Sym {
+        let u = self.fresh_unknown();
+        if let Some(name) = u.as_var() {
+            self.alternatives
+                .insert(name.to_string(), (cond, then, other));
+        }
+        u
     }
 
     fn fresh_unknown(&mut self) -> Sym {
@@ -215,64 +243,158 @@ impl<'p> Evaluator<'p> {
     /// again at instantiation.
     fn same(&self, a: &Sym, b: &Sym) -> Option<bool> {
         let (a, b) = (self.norm(a), self.norm(b));
-        if a == b || a.has_unknown() || b.has_unknown() {
+        if a == b {
             return Some(true);
         }
         let d = a.sub(&b).ok()?;
         match d.as_const() {
             Some(d) => Some(d == 0),
-            None => self.decide_by_domains(&d),
+            None => self.decide(&d),
         }
     }
 
-    /// Decides `d == 0` when every symbol of `d` is a decision with a finite domain, by evaluating it for
-    /// every combination of alternatives (up to a limit): `Some(true)` if zero for all, `Some(false)` if
-    /// zero for none, `None` otherwise.
-    fn decide_by_domains(&self, d: &Sym) -> Option<bool> {
-        let mut vars: Vec<String> = Vec::new();
-        let mut all_known = true;
-        d.visit_vars(&mut |n| {
-            if !vars.iter().any(|v| v == n) {
-                vars.push(n.to_string());
+    /// Decides `d == 0` by enumerating the alternatives of the decisions it depends on (directly, or through
+    /// unknowns made by joining the branches of an `if` on a decision, which are resolved by evaluating that
+    /// condition for each assignment, so that branches on the same condition stay correlated). Equal for
+    /// every assignment → `Some(true)`; a known difference for one → `Some(false)`; else `None`. Unknowns
+    /// that are not such joins (from `_` or a symbolic `repeat`) are assumed equal: instantiation checks them.
+    fn decide(&self, d: &Sym) -> Option<bool> {
+        let mut decisions: Vec<String> = Vec::new();
+        let mut opaque = false;
+        let mut seen: Vec<String> = Vec::new();
+        let mut stack = vec![d.clone()];
+        while let Some(f) = stack.pop() {
+            let mut vars = Vec::new();
+            f.visit_vars(&mut |n| vars.push(n.to_string()));
+            for v in vars {
+                if seen.contains(&v) {
+                    continue;
+                }
+                seen.push(v.clone());
+                if let Some((c, a, b)) = self.alternatives.get(&v) {
+                    c.visit_vars(&mut |n| stack.push(Sym::var(n)));
+                    stack.push(a.clone());
+                    stack.push(b.clone());
+                } else if self.domains.contains_key(&v) {
+                    decisions.push(v);
+                } else if v.starts_with('?') {
+                    opaque = true;
+                }
             }
-            all_known &= self.domains.contains_key(n);
-        });
-        if !all_known || vars.is_empty() {
+        }
+        if opaque {
+            return Some(true);
+        }
+        if decisions.is_empty() {
             return None;
         }
-        let doms: Vec<&Vec<i64>> = vars.iter().map(|v| &self.domains[v]).collect();
-        let combos: usize = doms
+        let doms: Vec<&Vec<i64>> = decisions.iter().map(|v| &self.domains[v]).collect();
+        let combos = doms
             .iter()
-            .map(|d| d.len())
-            .try_fold(1usize, |acc, n| acc.checked_mul(n))?;
+            .try_fold(1usize, |acc, d| acc.checked_mul(d.len()))?;
         if combos > 4096 {
             return None;
         }
-        let (mut zero, mut nonzero) = (false, false);
+        let (mut zero, mut nonzero, mut unknown) = (false, false, false);
         for mut i in 0..combos {
             let mut assign: Vec<(&str, i64)> = Vec::new();
-            for (v, dom) in vars.iter().zip(&doms) {
+            for (v, dom) in decisions.iter().zip(&doms) {
                 assign.push((v, dom[i % dom.len()]));
                 i /= dom.len();
             }
-            let val = d
-                .subst(&|n| {
-                    assign
-                        .iter()
-                        .find(|(v, _)| *v == n)
-                        .map(|(_, k)| Sym::constant(*k))
-                })
-                .ok()?;
-            match val.as_const()? {
-                0 => zero = true,
-                _ => nonzero = true,
+            match self.resolve(d, &assign, 0).and_then(|r| r.as_const()) {
+                Some(0) => zero = true,
+                Some(_) => nonzero = true,
+                None => unknown = true,
             }
         }
-        match (zero, nonzero) {
-            (true, false) => Some(true),
-            (false, true) => Some(false),
+        match (zero, nonzero, unknown) {
+            (_, true, _) => Some(false),
+            (true, false, false) => Some(true),
             _ => None,
         }
+    }
+
+    /// The truth of a condition when it is the same for every assignment of the decisions it mentions.
+    fn decide_cond(&self, c: &Cond) -> Option<bool> {
+        let mut decisions: Vec<String> = Vec::new();
+        let mut other = false;
+        c.visit_vars(&mut |n| {
+            if self.domains.contains_key(n) {
+                if !decisions.iter().any(|d| d == n) {
+                    decisions.push(n.to_string());
+                }
+            } else {
+                other = true;
+            }
+        });
+        if other || decisions.is_empty() {
+            return None;
+        }
+        let doms: Vec<&Vec<i64>> = decisions.iter().map(|v| &self.domains[v]).collect();
+        let combos = doms
+            .iter()
+            .try_fold(1usize, |acc, d| acc.checked_mul(d.len()))?;
+        if combos > 4096 {
+            return None;
+        }
+        let mut seen: Option<bool> = None;
+        for mut i in 0..combos {
+            let mut assign: Vec<(&str, i64)> = Vec::new();
+            for (v, dom) in decisions.iter().zip(&doms) {
+                assign.push((v, dom[i % dom.len()]));
+                i /= dom.len();
+            }
+            let value = |n: &str| {
+                assign
+                    .iter()
+                    .find(|(v, _)| *v == n)
+                    .map(|(_, k)| Sym::constant(*k))
+            };
+            let b = c.eval(&value)?;
+            if seen.is_some_and(|s| s != b) {
+                return None;
+            }
+            seen = Some(b);
+        }
+        seen
+    }
+
+    /// `f` with decisions replaced by their assigned values and joined unknowns by the branch their
+    /// condition selects.
+    fn resolve(&self, f: &Sym, assign: &[(&str, i64)], depth: usize) -> Option<Sym> {
+        if depth > 16 {
+            return None;
+        }
+        let value = |n: &str| {
+            assign
+                .iter()
+                .find(|(v, _)| *v == n)
+                .map(|(_, k)| Sym::constant(*k))
+        };
+        let mut out = f.subst(&value).ok()?;
+        let mut vars = Vec::new();
+        out.visit_vars(&mut |n| vars.push(n.to_string()));
+        for v in vars {
+            if let Some((c, a, b)) = self.alternatives.get(&v) {
+                let pick = if c.eval(&value)? { a } else { b };
+                let r = self.resolve(pick, assign, depth + 1)?;
+                out = out.subst(&|n| (n == v).then(|| r.clone())).ok()?;
+            }
+        }
+        Some(out)
+    }
+
+    /// A formula for messages: an unknown with alternatives reads `64 or 32`, other unknowns `_`.
+    fn describe(&self, s: &Sym) -> String {
+        let s = self.norm(s);
+        if let Some((_, a, b)) = s.as_var().and_then(|v| self.alternatives.get(v)) {
+            return format!("{} or {}", self.describe(a), self.describe(b));
+        }
+        if s.has_unknown() {
+            return "_".into();
+        }
+        s.to_string()
     }
 
     fn known(&self, s: &Sym) -> Option<i64> {
@@ -354,10 +476,7 @@ impl<'p> Evaluator<'p> {
                 TypeExpr::Named(t) => match t.name.as_str() {
                     "Int" => Value::Int(Sym::var(p.name.name.clone())),
                     "Float" => Value::Float(None),
-                    "Bool" => Value::Bool(BoolVal {
-                        known: None,
-                        facts: vec![],
-                    }),
+                    "Bool" => Value::Bool(BoolVal::unknown()),
                     "Str" => Value::Str(None),
                     "Block" => Value::Block(BlockVal::Unknown),
                     _ => Value::Poison,
@@ -433,12 +552,25 @@ impl<'p> Evaluator<'p> {
                 .collect();
             cycle.push(prog.block_name(id));
             self.report(
-                Diagnostic::error(Code::Recursion, format!("`{}` calls itself", def.name.name))
-                    .with_label(call_span, "recursive call")
-                    .with_note(format!("cycle: {}", cycle.join(" → ")))
-                    .with_help(
-                        "NASL programs denote finite graphs: use `repeat` instead of recursion",
-                    ),
+                Diagnostic::error(
+                    Code::Recursion,
+                    if cycle.len() > 2 {
+                        format!(
+                            "`{}` calls itself through {}",
+                            def.name.name,
+                            cycle[1..cycle.len() - 1]
+                                .iter()
+                                .map(|n| format!("`{n}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    } else {
+                        format!("`{}` calls itself", def.name.name)
+                    },
+                )
+                .with_label(call_span, "recursive call")
+                .with_note(format!("cycle: {}", cycle.join(" → ")))
+                .with_help("NASL programs denote finite graphs: use `repeat` instead of recursion"),
             );
             return Value::Poison;
         }
@@ -460,7 +592,7 @@ impl<'p> Evaluator<'p> {
                 },
             };
             let v = self.check_param(&p.ty, v, span, &p.name.name, &mut env, module);
-            key.push_str(&format!("{}={v};", p.name.name));
+            key.push_str(&format!("{}={};", p.name.name, memo_key(&v)));
             env.push((p.name.name.clone(), v));
         }
         let memo_ok = !root && !self.record && self.facts.is_empty();
@@ -486,6 +618,7 @@ impl<'p> Evaluator<'p> {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
+        let decisions_before = self.decisions.len();
         self.stack.push(Frame {
             block: id,
             call_span,
@@ -499,7 +632,8 @@ impl<'p> Evaluator<'p> {
         };
         self.names.pop();
         self.stack.pop();
-        if memo_ok {
+        // a call that made decisions is not reused: each call site makes its own
+        if memo_ok && self.decisions.len() == decisions_before {
             self.memo.insert((id, key), result.clone());
         }
         result
@@ -897,10 +1031,7 @@ impl<'p> Evaluator<'p> {
         match &e.kind {
             ExprKind::Int(v) => Value::Int(Sym::constant(*v)),
             ExprKind::Float(v) => Value::Float(Some(*v)),
-            ExprKind::Bool(b) => Value::Bool(BoolVal {
-                known: Some(*b),
-                facts: vec![],
-            }),
+            ExprKind::Bool(b) => Value::Bool(BoolVal::constant(*b)),
             ExprKind::Str(s) => Value::Str(Some(s.clone())),
             ExprKind::Wildcard | ExprKind::Error => Value::Poison,
             // unknown names are reported by the resolver
@@ -943,7 +1074,9 @@ impl<'p> Evaluator<'p> {
                     (UnOp::Neg, Value::Float(f)) => Value::Float(f.map(|x| -x)),
                     (UnOp::Not, Value::Bool(b)) => Value::Bool(BoolVal {
                         known: b.known.map(|x| !x),
-                        facts: vec![],
+                        facts: b.neg_facts,
+                        neg_facts: b.facts,
+                        cond: b.cond.map(|c| Cond::Not(Box::new(c))),
                     }),
                     (op, v) => {
                         let what = if *op == UnOp::Neg {
@@ -1004,9 +1137,19 @@ impl<'p> Evaluator<'p> {
                         let mark = self.push_facts(&bv.facts);
                         let tv = self.eval_body(t, env, module, false);
                         let tv = self.norm_value(tv);
-                        let facts: Vec<(String, Sym)> = self.facts.drain(mark..).collect();
+                        let tfacts: Vec<(String, Sym)> = self.facts.drain(mark..).collect();
+                        let mark = self.push_facts(&bv.neg_facts);
                         let fv = self.eval_body(f, env, module, false);
-                        self.join_if(tv, fv, &facts, t.result.span, f.result.span)
+                        let fv = self.norm_value(fv);
+                        let ffacts: Vec<(String, Sym)> = self.facts.drain(mark..).collect();
+                        let spans = (t.result.span, f.result.span);
+                        let by_decision = bv.cond.as_ref().filter(|c| {
+                            let mut hit = false;
+                            c.visit_vars(&mut |n| hit |= self.domains.contains_key(n));
+                            hit
+                        });
+                        let cond = by_decision.cloned();
+                        self.join_if(tv, fv, (&tfacts, &ffacts), cond, spans)
                     }
                 }
             }
@@ -1074,15 +1217,18 @@ impl<'p> Evaluator<'p> {
     }
 
     /// Joins the results of an undecided `if`. `facts` held in the `then` branch.
+    /// Joins the results of an undecided `if`: `facts.0` held in the `then` branch, `facts.1` in the `else`
+    /// branch. Sizes that differ become an unknown that remembers both formulas when `exhaustive` (so that
+    /// later equalities are checked against each of them), or a plain unknown otherwise.
     fn join_if(
         &mut self,
         t: Value,
         f: Value,
-        facts: &[(String, Sym)],
-        tspan: Span,
-        fspan: Span,
+        facts: (&[Fact], &[Fact]),
+        cond: Option<Cond>,
+        (tspan, fspan): (Span, Span),
     ) -> Value {
-        let under = |s: &Sym| -> Sym {
+        let under = |s: &Sym, facts: &[(String, Sym)]| -> Sym {
             let mut cur = s.clone();
             for (n, v) in facts {
                 if let Ok(x) = cur.subst(&|m| (m == n).then(|| v.clone())) {
@@ -1091,15 +1237,20 @@ impl<'p> Evaluator<'p> {
             }
             cur
         };
+        let join = |this: &mut Self, x: &Sym, y: &Sym| -> Sym {
+            if x == y || *x == under(y, facts.0) {
+                y.clone()
+            } else if *y == under(x, facts.1) {
+                x.clone()
+            } else if let Some(c) = &cond {
+                this.fresh_alternatives(c.clone(), x.clone(), y.clone())
+            } else {
+                this.fresh_unknown()
+            }
+        };
         match (t, f) {
             (Value::Poison, _) | (_, Value::Poison) => Value::Poison,
-            (Value::Int(a), Value::Int(b)) => {
-                if a == b || a == under(&b) {
-                    Value::Int(b)
-                } else {
-                    Value::Int(self.fresh_unknown())
-                }
-            }
+            (Value::Int(a), Value::Int(b)) => Value::Int(join(self, &a, &b)),
             (Value::Tensor(a), Value::Tensor(b)) => {
                 if a.shape.len() != b.shape.len() {
                     self.report(
@@ -1120,13 +1271,7 @@ impl<'p> Evaluator<'p> {
                     .shape
                     .iter()
                     .zip(&b.shape)
-                    .map(|(x, y)| {
-                        if *x == *y || *x == under(y) {
-                            y.clone()
-                        } else {
-                            self.fresh_unknown()
-                        }
-                    })
+                    .map(|(x, y)| join(self, x, y))
                     .collect();
                 Value::Tensor(Tensor {
                     shape,
@@ -1137,10 +1282,7 @@ impl<'p> Evaluator<'p> {
             (a, b) if a == b => a,
             (a, b) if std::mem::discriminant(&a) == std::mem::discriminant(&b) => match a {
                 Value::Float(_) => Value::Float(None),
-                Value::Bool(_) => Value::Bool(BoolVal {
-                    known: None,
-                    facts: vec![],
-                }),
+                Value::Bool(_) => Value::Bool(BoolVal::unknown()),
                 Value::Str(_) => Value::Str(None),
                 Value::Block(_) => Value::Block(BlockVal::Unknown),
                 _ => Value::Poison,
@@ -1184,12 +1326,24 @@ impl<'p> Evaluator<'p> {
                     (_, Some(p), Some(q)) => Some(if op == BinOp::And { p && q } else { p || q }),
                     _ => None,
                 };
-                let facts = if op == BinOp::And {
-                    [x.facts, y.facts].concat()
-                } else {
-                    vec![]
+                let cond = match (x.cond.clone(), y.cond.clone()) {
+                    (Some(a), Some(b)) if op == BinOp::And => {
+                        Some(Cond::And(Box::new(a), Box::new(b)))
+                    }
+                    (Some(a), Some(b)) => Some(Cond::Or(Box::new(a), Box::new(b))),
+                    _ => None,
                 };
-                Bool(BoolVal { known, facts })
+                let (facts, neg_facts) = if op == BinOp::And {
+                    ([x.facts, y.facts].concat(), vec![])
+                } else {
+                    (vec![], [x.neg_facts, y.neg_facts].concat())
+                };
+                Bool(BoolVal {
+                    known,
+                    facts,
+                    neg_facts,
+                    cond,
+                })
             }
             (op, Int(x), Int(y)) if op.is_comparison() => {
                 let d = self
@@ -1205,12 +1359,24 @@ impl<'p> Evaluator<'p> {
                     BinOp::Gt => d > 0,
                     _ => d >= 0,
                 });
+                let cond = Some(Cond::Cmp(op, x.clone(), y.clone()));
+                let known = known.or_else(|| cond.as_ref().and_then(|c| self.decide_cond(c)));
                 let facts = if op == BinOp::Eq {
+                    vec![(x.clone(), y.clone())]
+                } else {
+                    vec![]
+                };
+                let neg_facts = if op == BinOp::Ne {
                     vec![(x, y)]
                 } else {
                     vec![]
                 };
-                Bool(BoolVal { known, facts })
+                Bool(BoolVal {
+                    known,
+                    facts,
+                    neg_facts,
+                    cond,
+                })
             }
             (BinOp::Eq | BinOp::Ne, Bool(x), Bool(y)) => {
                 let known = match (x.known, y.known) {
@@ -1220,6 +1386,8 @@ impl<'p> Evaluator<'p> {
                 Bool(BoolVal {
                     known,
                     facts: vec![],
+                    neg_facts: vec![],
+                    cond: None,
                 })
             }
             (op, Int(x), Int(y)) => {
@@ -1564,10 +1732,20 @@ impl<'p> Evaluator<'p> {
                 } else {
                     match first {
                         Value::Float(_) => Value::Float(None),
-                        Value::Bool(_) => Value::Bool(BoolVal {
-                            known: None,
-                            facts: vec![],
-                        }),
+                        Value::Bool(_) => {
+                            let bools: Vec<i64> = options
+                                .iter()
+                                .map(|(v, _)| {
+                                    i64::from(matches!(v, Value::Bool(b) if b.known == Some(true)))
+                                })
+                                .collect();
+                            self.domains.insert(name.clone(), bools);
+                            let c = Cond::Cmp(BinOp::Eq, Sym::var(name.clone()), Sym::constant(1));
+                            Value::Bool(BoolVal {
+                                cond: Some(c),
+                                ..BoolVal::unknown()
+                            })
+                        }
                         Value::Str(_) => Value::Str(None),
                         _ => Value::Poison,
                     }
@@ -1601,7 +1779,11 @@ impl<'p> Evaluator<'p> {
                     )
                     .with_label(*s, format!("gives {v}"))
                     .with_label(fspan, format!("gives {first}"))
-                    .with_help("every alternative of a decision must give the same shape to what follows"),
+                    .with_help("every alternative of a decision must give the same shape to what follows")
+                    .with_note(match self.decisions.iter().find(|d| d.name == decision) {
+                        Some(d) => format!("the decision `{decision}` is made at {}: {}", self.where_(d.span), d.options.join(", ")),
+                        None => format!("decision `{decision}`"),
+                    }),
                 );
                 return Value::Poison;
             }
@@ -1742,7 +1924,7 @@ impl<'p> Evaluator<'p> {
                 let mut each = |_: i64, v: &Value| vals.push(v.clone());
                 let _ = run(self, 2, init_v, Some(&mut each));
                 match (vals.first().cloned(), vals.get(1).cloned()) {
-                    (Some(a), Some(b)) => self.join_if(a, b, &[], span, span),
+                    (Some(a), Some(b)) => self.join_if(a, b, (&[], &[]), None, (span, span)),
                     (Some(a), None) => a,
                     _ => Value::Poison,
                 }
@@ -1778,13 +1960,9 @@ impl<'p> Evaluator<'p> {
                         (Some(a), _) => a,
                         (None, Some(OpDefault::Int(k))) => (Value::Int(Sym::constant(k)), span),
                         (None, Some(OpDefault::Float(f))) => (Value::Float(Some(f)), span),
-                        (None, Some(OpDefault::Bool(b))) => (
-                            Value::Bool(BoolVal {
-                                known: Some(b),
-                                facts: vec![],
-                            }),
-                            span,
-                        ),
+                        (None, Some(OpDefault::Bool(b))) => {
+                            (Value::Bool(BoolVal::constant(b)), span)
+                        }
                         (None, Some(OpDefault::Param(other))) => {
                             let i = sig
                                 .params
@@ -1878,6 +2056,22 @@ impl<'p> Evaluator<'p> {
                 self.join_all(results, &decision)
             }
         }
+    }
+}
+
+/// An exact text of a value for memoising calls (shapes print unknowns as `_`, which would conflate them).
+fn memo_key(v: &Value) -> String {
+    match v {
+        Value::Tensor(t) => {
+            let dims: Vec<String> = t.shape.iter().map(Sym::to_string).collect();
+            format!("T[{}]", dims.join(","))
+        }
+        Value::List(l) => format!(
+            "L[{}]",
+            l.iter().map(Sym::to_string).collect::<Vec<_>>().join(",")
+        ),
+        Value::Bool(b) => format!("B{:?}{:?}", b.known, b.cond),
+        other => format!("{other:?}"),
     }
 }
 
@@ -2055,10 +2249,11 @@ impl Evaluator<'_> {
             Some(true) => true,
             verdict => {
                 let (na, nb) = (self.norm(a), self.norm(b));
+                let (da, db) = (self.describe(a), self.describe(b));
                 let msg = if verdict == Some(false) {
-                    format!("{what} {na} and {nb} do not match in this `{op}`")
+                    format!("{what} {da} and {db} do not match in this `{op}`")
                 } else {
-                    format!("{what} {na} and {nb} cannot be shown equal in this `{op}`")
+                    format!("{what} {da} and {db} cannot be shown equal in this `{op}`")
                 };
                 let d = Diagnostic::error(code, msg)
                     .with_label(
@@ -2067,7 +2262,7 @@ impl Evaluator<'_> {
                             "{} from {} at {}",
                             ShapeDisplay(&ta.0.shape),
                             ta.0.origin.what,
-                            self.short_where(ta.0.origin.span)
+                            self.where_from(ta.0.origin.span, ta.1)
                         ),
                     )
                     .with_label(
@@ -2076,7 +2271,7 @@ impl Evaluator<'_> {
                             "{} from {} at {}",
                             ShapeDisplay(&tb.0.shape),
                             tb.0.origin.what,
-                            self.short_where(tb.0.origin.span)
+                            self.where_from(tb.0.origin.span, tb.1)
                         ),
                     );
                 let d = if verdict.is_none() {
@@ -2141,11 +2336,11 @@ impl Evaluator<'_> {
                 let (x, _) = tensor(0).expect("checked kinds");
                 if op == "dropout" {
                     if let Value::Float(Some(p)) = vals[1].0 {
-                        if !(0.0..1.0).contains(&p) {
+                        if !(0.0..=1.0).contains(&p) {
                             self.report(
                                 Diagnostic::error(
                                     Code::OutOfRange,
-                                    format!("dropout probability must be in [0, 1), not {p:?}"),
+                                    format!("dropout probability must be in [0, 1], not {p:?}"),
                                 )
                                 .with_label(vals[1].1, "probability"),
                             );
@@ -2753,9 +2948,17 @@ impl Evaluator<'_> {
                         let name = dim_name(r, i);
                         let verdict = self.same(&x, &y);
                         let msg = if verdict == Some(false) {
-                            format!("{name} {x} and {y} do not match in this `{op}`")
+                            format!(
+                                "{name} {} and {} do not match in this `{op}`",
+                                self.describe(&x),
+                                self.describe(&y)
+                            )
                         } else {
-                            format!("{name} {x} and {y} cannot be shown equal in this `{op}`")
+                            format!(
+                                "{name} {} and {} cannot be shown equal in this `{op}`",
+                                self.describe(&x),
+                                self.describe(&y)
+                            )
                         };
                         let mut d = Diagnostic::error(
                             if verdict == Some(false)
@@ -2776,7 +2979,7 @@ impl Evaluator<'_> {
                                 "{} from {} at {}",
                                 ShapeDisplay(&a.shape),
                                 a.origin.what,
-                                self.short_where(a.origin.span)
+                                self.where_from(a.origin.span, sa)
                             ),
                         )
                         .with_label(
@@ -2785,7 +2988,7 @@ impl Evaluator<'_> {
                                 "{} from {} at {}",
                                 ShapeDisplay(&b.shape),
                                 b.origin.what,
-                                self.short_where(b.origin.span)
+                                self.where_from(b.origin.span, sb)
                             ),
                         );
                         d = if verdict.is_none() {

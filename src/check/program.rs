@@ -354,7 +354,9 @@ pub fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Opt
     let mut best: Option<(usize, &str)> = None;
     for c in candidates {
         let d = edit_distance(name, c);
-        if d <= (name.len().max(3) / 3).max(1) && best.is_none_or(|(bd, _)| d < bd) {
+        // one- and two-letter names (dimension symbols) are too short to suggest or be suggested
+        let short = name.chars().count() <= 2 || c.chars().count() <= 2;
+        if !short && d <= (name.len() / 3).max(1) && best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, c));
         }
     }

@@ -31,6 +31,7 @@ pub fn resolve(prog: &Program) -> Vec<Diagnostic> {
             if item.name.name == "<error>" {
                 continue;
             }
+            let broken = block_has_error(item);
             let mut r = Resolver {
                 prog,
                 module: mi,
@@ -40,7 +41,12 @@ pub fn resolve(prog: &Program) -> Vec<Diagnostic> {
             };
             r.block(item);
             used_names.extend(r.used_names);
-            out.extend(r.diagnostics);
+            // after a syntax error, parts of the block are missing: "unused" would be a guess
+            out.extend(
+                r.diagnostics
+                    .into_iter()
+                    .filter(|d| !broken || d.is_error()),
+            );
         }
         // unused imports (only reported in the user's own files)
         if prog.roots.contains(&mi) {
@@ -57,7 +63,8 @@ pub fn resolve(prog: &Program) -> Vec<Diagnostic> {
                         .collect(),
                 };
                 for (name, span) in locals {
-                    if !used_names.contains(&name) && !name.starts_with('_') {
+                    let bound = m.names.get(&name).is_some_and(|(_, s)| s.same_place(&span));
+                    if bound && !used_names.contains(&name) && !name.starts_with('_') {
                         out.push(
                             Diagnostic::error(
                                 Code::UnusedImport,
@@ -72,6 +79,19 @@ pub fn resolve(prog: &Program) -> Vec<Diagnostic> {
         }
     }
     out
+}
+
+/// Whether a block contains a placeholder left by a syntax error.
+fn block_has_error(b: &BlockDef) -> bool {
+    let mut stack: Vec<&Expr> = b.body.exprs().collect();
+    stack.extend(b.params.iter().filter_map(|p| p.default.as_ref()));
+    while let Some(e) = stack.pop() {
+        if matches!(e.kind, ExprKind::Error) {
+            return true;
+        }
+        stack.extend(e.children());
+    }
+    false
 }
 
 impl Resolver<'_> {

@@ -6,12 +6,95 @@ use super::sym::Sym;
 use crate::base::Span;
 use std::fmt;
 
-/// A boolean that may be undecided. `facts` are equalities that hold whenever the value is true (used to
-/// refine the `then` branch of an `if`).
+/// A boolean that may be undecided. `facts` are equalities that hold whenever the value is true, `neg_facts`
+/// those that hold whenever it is false (used to refine the branches of an `if`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct BoolVal {
     pub known: Option<bool>,
     pub facts: Vec<(Sym, Sym)>,
+    pub neg_facts: Vec<(Sym, Sym)>,
+    /// The condition the value stands for, when it is a comparison (or a combination of them): lets the
+    /// checker evaluate it for each alternative of the decisions it mentions.
+    pub cond: Option<Cond>,
+}
+
+/// A symbolic condition.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cond {
+    Cmp(crate::syntax::ast::BinOp, Sym, Sym),
+    And(Box<Cond>, Box<Cond>),
+    Or(Box<Cond>, Box<Cond>),
+    Not(Box<Cond>),
+}
+
+impl Cond {
+    pub fn visit_vars(&self, f: &mut dyn FnMut(&str)) {
+        match self {
+            Cond::Cmp(_, a, b) => {
+                a.visit_vars(f);
+                b.visit_vars(f);
+            }
+            Cond::And(a, b) | Cond::Or(a, b) => {
+                a.visit_vars(f);
+                b.visit_vars(f);
+            }
+            Cond::Not(a) => a.visit_vars(f),
+        }
+    }
+
+    /// The truth value after substituting symbols, if it is then known.
+    pub fn eval(&self, subst: &dyn Fn(&str) -> Option<Sym>) -> Option<bool> {
+        use crate::syntax::ast::BinOp;
+        match self {
+            Cond::Cmp(op, a, b) => {
+                let d = a
+                    .subst(subst)
+                    .ok()?
+                    .sub(&b.subst(subst).ok()?)
+                    .ok()?
+                    .as_const()?;
+                Some(match op {
+                    BinOp::Eq => d == 0,
+                    BinOp::Ne => d != 0,
+                    BinOp::Lt => d < 0,
+                    BinOp::Le => d <= 0,
+                    BinOp::Gt => d > 0,
+                    _ => d >= 0,
+                })
+            }
+            Cond::And(a, b) => match (a.eval(subst), b.eval(subst)) {
+                (Some(false), _) | (_, Some(false)) => Some(false),
+                (Some(true), Some(true)) => Some(true),
+                _ => None,
+            },
+            Cond::Or(a, b) => match (a.eval(subst), b.eval(subst)) {
+                (Some(true), _) | (_, Some(true)) => Some(true),
+                (Some(false), Some(false)) => Some(false),
+                _ => None,
+            },
+            Cond::Not(a) => a.eval(subst).map(|x| !x),
+        }
+    }
+}
+
+impl BoolVal {
+    pub fn constant(b: bool) -> BoolVal {
+        BoolVal {
+            known: Some(b),
+            facts: vec![],
+            neg_facts: vec![],
+            cond: None,
+        }
+    }
+
+    pub fn unknown() -> BoolVal {
+        BoolVal {
+            known: None,
+            facts: vec![],
+            neg_facts: vec![],
+            cond: None,
+        }
+    }
 }
 
 /// Where a tensor came from, for messages ("the left operand comes from `conv(x, 64)` at 12:9").

@@ -104,6 +104,132 @@ examples/resnet50.nasl\n  nasc cost examples/resnet20.nasl --batch 128 --depth 2
         #[arg(long)]
         json: bool,
     },
+    /// Train a network on a dataset (default: Fashion-MNIST) and report validation accuracy.
+    #[command(
+        after_help = "The training set is split under --seed into train and a held-out validation \
+split (--val images); the test set is only used by `nasc eval --part test`. Images are normalised with \
+the training part's per-channel statistics and fitted to the network's input shape. Checkpoints \
+(--save) are safetensors files whose tensor names are the IR paths (`h_1.conv.weight`), as in a PyTorch \
+state dict.\n\nDatasets (--data): fashion-mnist (default, /usr/share/datasets/fashion-mnist), idx:DIR \
+(MNIST-style IDX files, gz or not), cifar10:DIR, cifar100:DIR (binary batches), \
+csv:TRAIN[,TEST]:C,H,W[:first] (label last unless :first).\n\nExamples:\n  nasc train \
+examples/fmnist_cnn.nasl --epochs 1 --save fmnist.safetensors\n  nasc train examples/resnet20.nasl \
+--data cifar10:DIR --augment --epochs 30 --device cuda"
+    )]
+    Train {
+        #[command(flatten)]
+        arch: ArchArgs,
+        #[command(flatten)]
+        run: RunArgs,
+        /// Epochs.
+        #[arg(long, default_value_t = 1)]
+        epochs: usize,
+        /// Learning rate (peak of the schedule).
+        #[arg(long)]
+        lr: Option<f64>,
+        /// Optimizer: sgd (momentum 0.9, Nesterov) or adamw.
+        #[arg(long, default_value = "sgd", value_parser = ["sgd", "adamw"])]
+        optimizer: String,
+        /// Learning-rate schedule.
+        #[arg(long, default_value = "cosine", value_parser = ["cosine", "constant"])]
+        schedule: String,
+        /// Weight decay (default 5e-4 for sgd, 0.05 for adamw).
+        #[arg(long)]
+        weight_decay: Option<f64>,
+        /// Random crop (padding 4) and horizontal flip on training batches.
+        #[arg(long)]
+        augment: bool,
+        /// Mixed precision (autocast) on CUDA.
+        #[arg(long)]
+        amp: bool,
+        /// Use at most this many training images (quick runs).
+        #[arg(long)]
+        limit: Option<i64>,
+        /// Stop each epoch after this many steps.
+        #[arg(long)]
+        max_steps: Option<usize>,
+        /// Save the trained weights to this file (.safetensors).
+        #[arg(long, value_name = "CKPT")]
+        save: Option<PathBuf>,
+        /// Start from these weights.
+        #[arg(long, value_name = "CKPT")]
+        weights: Option<PathBuf>,
+        /// Print the epoch reports as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Evaluate trained weights on the validation or test split.
+    #[command(
+        after_help = "Use the same --data, --val and --seed as for training so that the validation \
+split is the same one.\n\nExample:\n  nasc eval examples/fmnist_cnn.nasl --weights fmnist.safetensors \
+--part test"
+    )]
+    Eval {
+        #[command(flatten)]
+        arch: ArchArgs,
+        #[command(flatten)]
+        run: RunArgs,
+        /// The checkpoint (from `nasc train --save`).
+        #[arg(long, value_name = "CKPT")]
+        weights: PathBuf,
+        /// The split.
+        #[arg(long, default_value = "test", value_parser = ["val", "test", "train"])]
+        part: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export a network for PyTorch: TorchScript (traced) and/or readable PyTorch source.
+    #[command(
+        after_help = "The TorchScript module is traced in eval mode at --batch (load it with \
+torch.jit.load). The PyTorch source defines an nn.Module whose state_dict names are the IR paths and \
+a load_nasc_checkpoint(model, path) that loads a `nasc train --save` checkpoint.\n\nExample:\n  \
+nasc export examples/fmnist_cnn.nasl --weights fmnist.safetensors --torchscript fmnist.pt --pytorch \
+fmnist.py"
+    )]
+    Export {
+        #[command(flatten)]
+        arch: ArchArgs,
+        /// Write a traced TorchScript module here.
+        #[arg(long, value_name = "OUT.pt")]
+        torchscript: Option<PathBuf>,
+        /// Write PyTorch source here.
+        #[arg(long, value_name = "OUT.py")]
+        pytorch: Option<PathBuf>,
+        /// Weights to put in the TorchScript module (default: the seeded initial weights).
+        #[arg(long, value_name = "CKPT")]
+        weights: Option<PathBuf>,
+        /// Batch size the graph is built (and traced) for.
+        #[arg(long, default_value_t = 1)]
+        batch: i64,
+        /// Seed of the initial weights.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+    /// Measure training throughput (images/s) on synthetic data; scripts/bench_train.sh compares it
+    /// with PyTorch eager.
+    Bench {
+        #[command(flatten)]
+        arch: ArchArgs,
+        /// Batch size.
+        #[arg(long, default_value_t = 128)]
+        batch: i64,
+        /// Timed steps.
+        #[arg(long, default_value_t = 20)]
+        steps: usize,
+        /// Untimed warm-up steps.
+        #[arg(long, default_value_t = 3)]
+        warmup: usize,
+        /// Device: cpu, cuda or cuda:N.
+        #[arg(long, default_value = "cpu")]
+        device: String,
+        /// libtorch intra-op threads.
+        #[arg(long)]
+        threads: Option<i32>,
+        /// Print only the number.
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Print the properties (shapes, depths, mixing matrices) of a network or of a subgraph of it.
     #[command(
         after_help = "Without a selection the whole network is taken (graph inputs → graph outputs). \
@@ -209,14 +335,6 @@ pub fn run(cli: Cli) -> ExitCode {
             }
         }
         Command::Fmt { files, check } => fmt(&files, check),
-        Command::Shapes { file, block, json } => shapes(&file, block.as_deref(), json),
-        Command::Ir { arch, batch, json } => ir(&arch, batch, json),
-        Command::Cost {
-            arch,
-            batch,
-            depth,
-            json,
-        } => cost(&arch, batch, depth, json),
         Command::Props {
             file,
             block,
@@ -234,6 +352,119 @@ pub fn run(cli: Cli) -> ExitCode {
             };
             props(&arch, block.or(subgraph), batch, json)
         }
+        Command::Shapes { file, block, json } => shapes(&file, block.as_deref(), json),
+        Command::Ir { arch, batch, json } => ir(&arch, batch, json),
+        Command::Train {
+            arch,
+            run,
+            epochs,
+            lr,
+            optimizer,
+            schedule,
+            weight_decay,
+            augment,
+            amp,
+            limit,
+            max_steps,
+            save,
+            weights,
+            json,
+        } => {
+            let adamw = optimizer == "adamw";
+            let cfg = crate::lower::train::TrainConfig {
+                epochs,
+                batch: run.batch,
+                lr: lr.unwrap_or(if adamw { 1e-3 } else { 0.05 }),
+                optimizer: if adamw {
+                    crate::lower::train::OptimizerKind::AdamW
+                } else {
+                    crate::lower::train::OptimizerKind::Sgd
+                },
+                schedule: if schedule == "constant" {
+                    crate::lower::train::Schedule::Constant
+                } else {
+                    crate::lower::train::Schedule::Cosine
+                },
+                momentum: 0.9,
+                weight_decay: weight_decay.unwrap_or(if adamw { 0.05 } else { 5e-4 }),
+                amp,
+                max_steps,
+            };
+            train_cmd(
+                &arch,
+                &run,
+                &cfg,
+                augment,
+                limit,
+                save.as_deref(),
+                weights.as_deref(),
+                json,
+            )
+        }
+        Command::Bench {
+            arch,
+            batch,
+            steps,
+            warmup,
+            device,
+            threads,
+            quiet,
+        } => {
+            let (g, sources) = match build_graph(&arch, batch) {
+                Ok(x) => x,
+                Err(c) => return c,
+            };
+            let r = crate::lower::parse_device(&device).and_then(|d| {
+                if let Some(t) = threads {
+                    crate::lower::set_threads(t);
+                }
+                crate::lower::seed(0);
+                crate::lower::train::benchmark(&g, d, batch, steps, warmup)
+            });
+            match r {
+                Ok(ips) if quiet => {
+                    println!("{ips:.1}");
+                    ExitCode::SUCCESS
+                }
+                Ok(ips) => {
+                    println!(
+                        "{}: {ips:.1} training images/s (batch {batch}, {steps} steps, {device}, {} threads)",
+                        g.name,
+                        crate::lower::threads()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail_lower(&e, &sources),
+            }
+        }
+        Command::Export {
+            arch,
+            torchscript,
+            pytorch,
+            weights,
+            batch,
+            seed,
+        } => export_cmd(
+            &arch,
+            torchscript.as_deref(),
+            pytorch.as_deref(),
+            weights.as_deref(),
+            batch,
+            seed,
+        ),
+        Command::Eval {
+            arch,
+            run,
+            weights,
+            part,
+            json,
+        } => eval_cmd(&arch, &run, &weights, &part, json),
+        Command::Cost {
+            arch,
+            batch,
+            depth,
+            json,
+        } => cost(&arch, batch, depth, json),
     }
 }
 
@@ -316,8 +547,10 @@ fn shapes(file: &PathBuf, only: Option<&str>, json: bool) -> ExitCode {
         }
     }
     let line_col = |s: crate::base::Span| sources.get(s.file).map(|f| f.line_col(s.start as usize));
+    let prog = &r.program;
     let show = |v: &Value| match v {
         Value::Tensor(t) => ShapeDisplay(&t.shape).to_string(),
+        Value::Block(b) => block_value_text(prog, b),
         other => other.to_string(),
     };
     if json {
@@ -504,6 +737,244 @@ fn cost(arch: &ArchArgs, batch: i64, depth: usize, json: bool) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(code) => code,
+    }
+}
+
+/// Options shared by the commands that run a network on data.
+#[derive(clap::Args, Debug, Clone)]
+pub struct RunArgs {
+    /// The dataset (see below).
+    #[arg(long, default_value = "fashion-mnist")]
+    pub data: String,
+    /// Batch size.
+    #[arg(long, default_value_t = 128)]
+    pub batch: i64,
+    /// Device: cpu, cuda or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// Seed of initialisation, the validation split and shuffling.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Images of the training set held out for validation.
+    #[arg(long, default_value_t = 5000)]
+    pub val: i64,
+    /// libtorch intra-op threads (default: libtorch's choice).
+    #[arg(long)]
+    pub threads: Option<i32>,
+}
+
+fn fail_lower(e: &crate::lower::LowerError, sources: &SourceMap) -> ExitCode {
+    match e.to_diagnostic() {
+        Some(d) => print_diagnostics(std::slice::from_ref(&d), sources, false),
+        None => eprintln!("error: {e}"),
+    }
+    ExitCode::from(2)
+}
+
+/// Everything a run on data needs: the graph, its lowered network, the splits.
+fn prepare_run(
+    arch: &ArchArgs,
+    run: &RunArgs,
+    augment: bool,
+    limit: Option<i64>,
+) -> Result<crate::lower::Session, ExitCode> {
+    let (g, sources) = build_graph(arch, run.batch)?;
+    let opts = crate::lower::SessionOptions {
+        data: run.data.clone(),
+        device: run.device.clone(),
+        seed: run.seed,
+        val: run.val,
+        threads: run.threads,
+        augment,
+        limit,
+    };
+    crate::lower::Session::new(g, sources, &opts).map_err(|(e, sources)| fail_lower(&e, &sources))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn train_cmd(
+    arch: &ArchArgs,
+    run: &RunArgs,
+    cfg: &crate::lower::train::TrainConfig,
+    augment: bool,
+    limit: Option<i64>,
+    save: Option<&std::path::Path>,
+    weights: Option<&std::path::Path>,
+    json: bool,
+) -> ExitCode {
+    let mut s = match prepare_run(arch, run, augment, limit) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    if let Some(w) = weights {
+        if let Err(e) = s.load(w) {
+            return fail_lower(&e, &s.sources);
+        }
+    }
+    eprintln!(
+        "training {} ({} parameters) on {} train / {} validation images of {}, {} epoch(s), batch {}, {}",
+        s.net.graph.name,
+        crate::lower::cost::thousands(s.net.num_params()),
+        s.splits.train.len(),
+        s.splits.val.len(),
+        run.data,
+        cfg.epochs,
+        cfg.batch,
+        run.device
+    );
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "epoch {prefix} [{bar:30}] {pos}/{len} {msg} ETA {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let t0 = std::time::Instant::now();
+    let result = s.train(cfg, &mut |p| {
+        if bar.length() != Some(p.steps as u64) {
+            bar.set_length(p.steps as u64);
+            bar.reset();
+        }
+        bar.set_prefix(format!("{}/{}", p.epoch + 1, p.epochs));
+        bar.set_position(p.step as u64);
+        bar.set_message(format!(
+            "loss {:.4} acc {:.2}% {:.0} img/s",
+            p.loss,
+            100.0 * p.acc,
+            p.images_per_s
+        ));
+        if p.step == p.steps {
+            bar.finish_and_clear();
+        }
+    });
+    bar.finish_and_clear();
+    let reports = match result {
+        Ok(r) => r,
+        Err(e) => return fail_lower(&e, &s.sources),
+    };
+    for r in &reports {
+        eprintln!(
+            "epoch {}/{}: train loss {:.4} acc {:.2}% | val loss {:.4} acc {:.2}% | {:.0} img/s, {:.1} s",
+            r.epoch + 1,
+            cfg.epochs,
+            r.train_loss,
+            100.0 * r.train_accuracy,
+            r.val.loss,
+            100.0 * r.val.accuracy,
+            r.images_per_s,
+            r.seconds
+        );
+    }
+    if let Some(last) = reports.last() {
+        println!(
+            "validation accuracy: {:.2}% ({} images) after {} epoch(s), {:.1} s",
+            100.0 * last.val.accuracy,
+            last.val.images,
+            reports.len(),
+            t0.elapsed().as_secs_f64()
+        );
+    }
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&reports).unwrap_or_default()
+        );
+    }
+    if let Some(path) = save {
+        if let Err(e) = s.save(path) {
+            return fail_lower(&e, &s.sources);
+        }
+        eprintln!("saved {}", path.display());
+    }
+    ExitCode::SUCCESS
+}
+
+fn eval_cmd(
+    arch: &ArchArgs,
+    run: &RunArgs,
+    weights: &std::path::Path,
+    part: &str,
+    json: bool,
+) -> ExitCode {
+    let mut s = match prepare_run(arch, run, false, None) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    if let Err(e) = s.load(weights) {
+        return fail_lower(&e, &s.sources);
+    }
+    let p = match part {
+        "val" => crate::data::Part::Val,
+        "train" => crate::data::Part::Train,
+        _ => crate::data::Part::Test,
+    };
+    match s.evaluate(p, run.batch) {
+        Ok(ev) => {
+            if json {
+                println!("{}", serde_json::to_string_pretty(&ev).unwrap_or_default());
+            } else {
+                println!(
+                    "{part} accuracy: {:.2}% ({} images), loss {:.4}, {:.1} s",
+                    100.0 * ev.accuracy,
+                    ev.images,
+                    ev.loss,
+                    ev.seconds
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail_lower(&e, &s.sources),
+    }
+}
+
+fn export_cmd(
+    arch: &ArchArgs,
+    torchscript: Option<&std::path::Path>,
+    pytorch: Option<&std::path::Path>,
+    weights: Option<&std::path::Path>,
+    batch: i64,
+    seed: u64,
+) -> ExitCode {
+    if torchscript.is_none() && pytorch.is_none() {
+        eprintln!("error: nothing to export: give --torchscript OUT.pt and/or --pytorch OUT.py");
+        return ExitCode::from(2);
+    }
+    let (g, sources) = match build_graph(arch, batch) {
+        Ok(x) => x,
+        Err(c) => return c,
+    };
+    if let Some(out) = torchscript {
+        crate::lower::seed(seed);
+        if let Err(e) = crate::lower::export::torchscript(&g, weights, out) {
+            return fail_lower(&e, &sources);
+        }
+        eprintln!(
+            "wrote {} (TorchScript, traced at batch {batch})",
+            out.display()
+        );
+    }
+    if let Some(out) = pytorch {
+        let text = crate::lower::export::pytorch_source(&g, &arch.file.display().to_string());
+        if let Err(e) = std::fs::write(out, text) {
+            eprintln!("error: cannot write `{}`: {e}", out.display());
+            return ExitCode::from(2);
+        }
+        eprintln!("wrote {} (PyTorch source)", out.display());
+    }
+    ExitCode::SUCCESS
+}
+/// A block value by name (`basic_block`, `relu`, `one of conv3x3 | skip (decision e01)`).
+fn block_value_text(prog: &check::Program, b: &check::value::BlockVal) -> String {
+    use check::value::BlockVal;
+    match b {
+        BlockVal::Def(id) => prog.block_name(*id),
+        BlockVal::Op(n) => n.to_string(),
+        BlockVal::Choice { decision, options } => {
+            let names: Vec<String> = options.iter().map(|o| block_value_text(prog, o)).collect();
+            format!("one of {} (decision `{decision}`)", names.join(" | "))
+        }
+        BlockVal::Unknown => "Block".into(),
     }
 }
 

@@ -12,6 +12,11 @@ use crate::base::{Code, Diagnostic, Span};
 use crate::ir::{Activation, Graph, NodeId, Op, PoolKind};
 use std::fmt;
 pub mod cost;
+pub mod export;
+pub mod session;
+pub mod train;
+
+pub use session::{Session, SessionOptions};
 
 use tch::{nn, Device, Kind, Tensor};
 
@@ -33,6 +38,8 @@ pub enum LowerError {
     Io { file: String, message: String },
     /// Any other libtorch failure outside a node (optimizer, loss, tracing).
     Torch(String),
+    /// A data problem met while training or evaluating.
+    Data(crate::data::DataError),
 }
 
 impl fmt::Display for LowerError {
@@ -43,11 +50,18 @@ impl fmt::Display for LowerError {
             } => write!(f, "libtorch failed on `{op}` at `{path}`: {message}"),
             LowerError::Device(m) | LowerError::Input(m) | LowerError::Torch(m) => f.write_str(m),
             LowerError::Io { file, message } => write!(f, "`{file}`: {message}"),
+            LowerError::Data(e) => write!(f, "{e}"),
         }
     }
 }
 
 impl std::error::Error for LowerError {}
+
+impl From<crate::data::DataError> for LowerError {
+    fn from(e: crate::data::DataError) -> Self {
+        LowerError::Data(e)
+    }
+}
 
 impl From<tch::TchError> for LowerError {
     fn from(e: tch::TchError) -> Self {
@@ -84,6 +98,21 @@ fn first_line(s: &str) -> String {
         .or_else(|| s.find("\nFrame"))
         .unwrap_or(s.len());
     s[..cut].trim().to_string()
+}
+
+/// Seeds libtorch's generator (initial weights, dropout).
+pub fn seed(seed: u64) {
+    tch::manual_seed(seed as i64);
+}
+
+/// Sets libtorch's intra-op thread count.
+pub fn set_threads(n: i32) {
+    tch::set_num_threads(n.max(1));
+}
+
+/// libtorch's intra-op thread count.
+pub fn threads() -> i32 {
+    tch::get_num_threads()
 }
 
 /// Parses `cpu`, `cuda` or `cuda:N`; asks libtorch whether that CUDA device exists.
@@ -378,11 +407,12 @@ impl Network {
                     next_input += 1;
                     let want = &n.shape;
                     let got = x.size();
-                    if got.len() != want.len() || got[1..] != want[1..] {
+                    if got.len() != want.len() || got.get(1..) != want.get(1..) {
                         return Err(LowerError::Input(format!(
                             "input `{}` should have shape [B, {}], got {got:?}",
                             n.path,
-                            want[1..]
+                            want.get(1..)
+                                .unwrap_or_default()
                                 .iter()
                                 .map(i64::to_string)
                                 .collect::<Vec<_>>()

@@ -381,3 +381,23 @@ impl Body {
             .chain(std::iter::once(*self.result))
     }
 }
+
+/// A placeholder item for a region that failed to parse (used by the grammar's error recovery).
+pub fn error_item(file: crate::base::FileId, l: usize, r: usize) -> BlockDef {
+    let span = Span::new(file, l, r);
+    BlockDef {
+        kind: BlockKind::Block,
+        name: Ident::new("<error>", span),
+        params: Vec::new(),
+        ret: None,
+        body: Body {
+            stmts: Vec::new(),
+            result: Box::new(Expr::new(ExprKind::Error, span)),
+            result_comments: Comments::default(),
+            dangling: Vec::new(),
+            span,
+        },
+        comments: Comments::default(),
+        span,
+    }
+}

@@ -54,6 +54,8 @@ pub enum Tok {
     Slash,
     Percent,
     Underscore,
+    /// A malformed literal (already reported): parses as an erroneous expression.
+    Bad,
 }
 
 impl Tok {
@@ -112,6 +114,7 @@ impl Tok {
             Tok::Slash => "/",
             Tok::Percent => "%",
             Tok::Underscore => "_",
+            Tok::Bad => "<malformed literal>",
             Tok::Ident(_) | Tok::Int(_) | Tok::Float(_) | Tok::Str(_) => "",
         }
     }
@@ -323,7 +326,7 @@ fn lex_number(file: FileId, src: &str, start: usize, out: &mut Lexed) -> usize {
             .with_label(span, "malformed numeric literal")
             .with_help("separate the number from the name after it with a space or an operator"),
         );
-        out.tokens.push((start, Tok::Int(0), i));
+        out.tokens.push((start, Tok::Bad, i));
     } else if is_float {
         match text.parse::<f64>() {
             Ok(f) if f.is_finite() => out.tokens.push((start, Tok::Float(f), i)),
@@ -335,7 +338,7 @@ fn lex_number(file: FileId, src: &str, start: usize, out: &mut Lexed) -> usize {
                     )
                     .with_label(span, "not a finite 64-bit float"),
                 );
-                out.tokens.push((start, Tok::Float(0.0), i));
+                out.tokens.push((start, Tok::Bad, i));
             }
         }
     } else {

@@ -197,9 +197,16 @@ fn convert(file: FileId, src: &str, e: ParseError<usize, Tok, String>) -> Diagno
             token: (l, tok, r),
             expected,
         } => {
+            let wants_semi =
+                expected.iter().any(|e| e == "\";\"") && matches!(tok, Tok::Let | Tok::RBrace);
+            let wanted = if wants_semi {
+                "`;`".to_string()
+            } else {
+                friendly(&expected)
+            };
             let d = Diagnostic::error(
                 Code::UnexpectedToken,
-                format!("expected {}, found {}", friendly(&expected), tok.describe()),
+                format!("expected {wanted}, found {}", tok.describe()),
             )
             .with_label(
                 Span::new(file, l, r),

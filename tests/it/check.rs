@@ -124,8 +124,10 @@ fn failing_corpus_gives_announced_codes() {
         }
         covered.extend(got);
     }
+    // codes of the stages after the checker (E0600 lowering) are tested with their stage (tests/it/lower.rs)
     let all: BTreeSet<String> = nasc::base::Code::ALL
         .iter()
+        .filter(|c| **c != nasc::base::Code::Lowering)
         .map(|c| c.id().to_string())
         .collect();
     let missing: Vec<&String> = all.difference(&covered).collect();

@@ -1,7 +1,9 @@
 //! The one integration-test binary (one link of libtorch and z3 for the whole suite).
 
 mod check;
+mod data;
 mod deps;
+mod export;
 mod ir;
 mod lower;
 mod props;
