@@ -484,6 +484,88 @@ fn random_program(rng: &mut ChaCha8Rng) -> String {
     )
 }
 
+/// A random small token program over [N, T, D] (transformer-like): dense layers, layer norm, softmax on
+/// either axis, transposes, attention-style matmuls, reshapes that split and merge, residual adds.
+fn random_token_program(rng: &mut ChaCha8Rng) -> String {
+    let (mut t, mut d) = (6i64, 8i64);
+    let mut lines = Vec::new();
+    let mut same: Vec<String> = vec!["x".into()];
+    let mut cur = "x".to_string();
+    for k in 0..rng.gen_range(2..7) {
+        let v = format!("v{k}");
+        let e = match rng.gen_range(0..10) {
+            0 => {
+                let out = [d, 2 * d][rng.gen_range(0..2)];
+                if out != d {
+                    same.clear();
+                    d = out;
+                }
+                format!("linear({cur}, {out})")
+            }
+            1 => format!("layer_norm({cur})"),
+            2 => ["gelu", "relu", "tanh"][rng.gen_range(0..3)].to_string() + &format!("({cur})"),
+            3 => format!("softmax({cur})"),
+            4 => format!("softmax({cur}, dim: 1)"),
+            5 => {
+                same.clear();
+                std::mem::swap(&mut t, &mut d);
+                format!("transpose({cur}, 1, 2)")
+            }
+            6 => {
+                same.clear();
+                d = t;
+                format!("matmul({cur}, transpose({cur}, 1, 2))")
+            }
+            7 => format!(
+                "reshape(reshape({cur}, [3, {t}, 2, {}]), [3, {t}, {d}])",
+                d / 2
+            ),
+            8 if same.len() > 1 => {
+                let other = same[rng.gen_range(0..same.len())].clone();
+                format!("{cur} + {other}")
+            }
+            _ => format!("scale({cur}, 0.5)"),
+        };
+        lines.push(format!("    let {v} = {e};"));
+        same.push(v.clone());
+        cur = v;
+    }
+    let tail = if rng.gen_bool(0.3) {
+        format!("mean({cur}, 1)")
+    } else {
+        cur
+    };
+    format!(
+        "network t(x: [3, 6, 8]) {{\n{}\n    {tail}\n}}\n",
+        lines.join("\n")
+    )
+}
+
+#[test]
+fn analytic_mixing_is_sound_on_random_token_programs() {
+    let mut rng = ChaCha8Rng::seed_from_u64(77);
+    let mut failures = Vec::new();
+    let mut exact = 0;
+    let n = 100;
+    for k in 0..n {
+        let src = random_token_program(&mut rng);
+        let g = build(&src, &format!("tok{k}"));
+        let conc = concrete(&g, 6, 5000 + k as i64);
+        let abs = abstract_(&g);
+        match compare(&g, &conc, &abs, &[], &format!("program {k}:\n{src}"), false) {
+            Ok(()) => exact += usize::from(conc == abs),
+            Err(e) => failures.push(e),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {n} programs unsound:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    eprintln!("random token programs: {n} sound, {exact} exactly equal to the oracle");
+}
+
 #[test]
 fn analytic_mixing_is_sound_on_random_programs() {
     let mut rng = ChaCha8Rng::seed_from_u64(2024);
