@@ -416,3 +416,16 @@ fn cli_props_reports_bad_selections_with_exit_code_2() {
     assert_eq!(run(args(&["--block", "h_1", "--json"])), ExitCode::SUCCESS);
     assert_eq!(run(args(&[])), ExitCode::SUCCESS);
 }
+
+#[test]
+fn every_example_has_properties_that_round_trip_through_json() {
+    for f in crate::nasl_files("examples") {
+        let rel = crate::rel(&f);
+        let g = graph(&rel, None);
+        let p = props::infer_graph(&g).unwrap_or_else(|e| panic!("{rel}: {e}"));
+        assert_eq!(p.shape.outputs.len(), g.outputs.len(), "{rel}");
+        let back: Props = serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
+        assert_eq!(back, p, "{rel}");
+        assert!(Props::satisfies(&p, &p), "{rel}");
+    }
+}
