@@ -11,4 +11,5 @@
 pub mod base;
 pub mod check;
 pub mod cli;
+pub mod lsp;
 pub mod syntax;

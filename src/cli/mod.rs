@@ -18,6 +18,7 @@ Examples:
   nasc shapes examples/cifarnet.nasl   the inferred shape of every binding
   nasc fmt --check examples/*.nasl     fail if a file is not in canonical form
   nasc fmt model.nasl                  rewrite a file in canonical form
+  nasc lsp                             the language server, for editors (docs/editor.md)
 
 The language is described in docs/language.md, every diagnostic code in docs/diagnostics.md.";
 
@@ -75,6 +76,8 @@ without defaults stay symbolic (B, C, H, out, …). Unknown sizes (after an unde
         #[arg(long)]
         json: bool,
     },
+    /// Run the language server on stdin/stdout (for editors; see docs/editor.md).
+    Lsp,
 }
 
 /// Entry point of the binary.
@@ -129,6 +132,7 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Command::Fmt { files, check } => fmt(&files, check),
         Command::Shapes { file, block, json } => shapes(&file, block.as_deref(), json),
+        Command::Lsp => crate::lsp::run(),
     }
 }
 
