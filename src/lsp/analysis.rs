@@ -19,6 +19,8 @@ pub struct Analysis {
     /// The text that was checked.
     pub text: String,
     pub result: CheckResult,
+    /// Whether the program was evaluated (else it was only loaded: no inferred values, no diagnostics).
+    pub evaluated: bool,
 }
 
 impl Analysis {
@@ -462,8 +464,12 @@ pub fn hover(an: &Analysis, off: usize) -> Option<(Span, String)> {
             match kind {
                 LocalKind::Let => match binding_value(an, *def) {
                     Some(v) => code(&format!("let {name}: {}", value_text(prog, v))),
+                    None if !an.evaluated => {
+                        format!("{}\n\n(the shapes of this text are still being inferred)", code(&format!("let {name}")))
+                    }
                     None => format!(
-                        "{}\n\n(no inferred value: this `let` is not on the block's main path)",
+                        "{}\n\n(no inferred value: the checker records the `let`s of a block's own body, \
+                         not those of an `if` or `repeat` body)",
                         code(&format!("let {name}"))
                     ),
                 },
@@ -825,9 +831,10 @@ pub fn completions(an: &Analysis, text: &str, off: usize) -> Vec<Completion> {
 
     let mut out = Vec::new();
     // inside a call's parentheses: its keyword arguments
+    // the names in scope: from the AST when the text around the cursor parsed, else from the tokens
     let scope = walk_at(an, off)
-        .map(|(_, w)| w.scope_at.unwrap_or(w.scope))
-        .unwrap_or_default();
+        .and_then(|(_, w)| w.scope_at)
+        .unwrap_or_else(|| token_scope(&toks));
     if let Some(call) = enclosing_call(&toks) {
         if let Some(c) = callee_by_name(prog, root, call.qual, call.name, &scope) {
             let params: Vec<(String, String, bool)> = match c {
@@ -946,6 +953,80 @@ fn block_completion(prog: &Program, b: BlockId) -> Completion {
         doc: (!doc.is_empty()).then(|| doc.join("\n")),
         insert: None,
     }
+}
+
+/// The names in scope at the end of `toks`, read from the tokens alone (for text that does not parse): the
+/// parameters and dimension names of the last `block`/`network` header, then the `let`s and `repeat`
+/// variables of the bodies still open.
+fn token_scope(toks: &[&Tok]) -> Scope {
+    let Some(start) = toks
+        .iter()
+        .rposition(|t| matches!(t, Tok::Block | Tok::Network))
+    else {
+        return Vec::new();
+    };
+    let mut scope: Scope = Vec::new();
+    let d = Span::detached();
+    let mut i = start + 2;
+    // the header: `name(` params `)`
+    let (mut parens, mut brackets) = (0usize, 0usize);
+    while i < toks.len() {
+        match toks[i] {
+            Tok::LParen => parens += 1,
+            Tok::RParen => {
+                parens = parens.saturating_sub(1);
+                if parens == 0 {
+                    break;
+                }
+            }
+            Tok::LBracket => brackets += 1,
+            Tok::RBracket => brackets = brackets.saturating_sub(1),
+            Tok::Ident(n)
+                if parens == 1 && brackets == 0 && toks.get(i + 1) == Some(&&Tok::Colon) =>
+            {
+                scope.push((n.clone(), d, LocalKind::Param(scope.len())));
+            }
+            Tok::Ident(n) if parens == 1 && brackets == 1 && !scope.iter().any(|v| v.0 == *n) => {
+                scope.push((n.clone(), d, LocalKind::Dim));
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    // the bodies: a scope mark per open brace
+    let mut marks = Vec::new();
+    let mut pending: Vec<(String, LocalKind)> = Vec::new();
+    // `let`s whose statement has not ended yet (not in scope in their own value), with their brace depth
+    let mut open_lets: Vec<(String, usize)> = Vec::new();
+    for (j, t) in toks.iter().enumerate().skip(i) {
+        match t {
+            Tok::LBrace => {
+                marks.push(scope.len());
+                scope.extend(pending.drain(..).map(|(n, k)| (n, d, k)));
+            }
+            Tok::RBrace => {
+                scope.truncate(marks.pop().unwrap_or(scope.len()));
+                open_lets.retain(|l| l.1 <= marks.len());
+            }
+            Tok::Let => {
+                if let Some(Tok::Ident(n)) = toks.get(j + 1) {
+                    open_lets.push((n.clone(), marks.len()));
+                }
+            }
+            Tok::Semi if open_lets.last().is_some_and(|l| l.1 == marks.len()) => {
+                if let Some((n, _)) = open_lets.pop() {
+                    scope.push((n, d, LocalKind::Let));
+                }
+            }
+            Tok::With => {
+                if let Some(Tok::Ident(n)) = toks.get(j + 1) {
+                    pending.push((n.clone(), LocalKind::RepeatVar));
+                }
+            }
+            _ => {}
+        }
+    }
+    scope
 }
 
 /// The call whose parentheses enclose the end of `toks`.
