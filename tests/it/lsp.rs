@@ -689,3 +689,123 @@ fn a_slow_check_does_not_hold_requests_up() {
     insta::assert_json_snapshot!("hover_after_check", hover);
     assert!(c.shutdown().success());
 }
+
+// ----- a real editor --------------------------------------------------------------------------------------
+
+/// Drives neovim 0.7+ (`vim.lsp.start_client`, which later versions keep): opens the file, attaches the
+/// server, waits for the first diagnostics, writes what neovim made of them (through its own
+/// `vim.diagnostic` store) as JSON, and quits.
+const NVIM_DRIVER: &str = r#"
+local file, out, bin = os.getenv("NASC_FILE"), os.getenv("NASC_OUT"), os.getenv("NASC_BIN")
+local received = false
+local client = vim.lsp.start_client({
+  name = "nasc",
+  cmd = { bin, "lsp" },
+  root_dir = vim.fn.fnamemodify(file, ":h"),
+  handlers = {
+    ["textDocument/publishDiagnostics"] = function(err, result, ctx, config)
+      vim.lsp.diagnostic.on_publish_diagnostics(err, result, ctx, config)
+      received = true
+    end,
+  },
+})
+vim.cmd("edit " .. vim.fn.fnameescape(file))
+local buf = vim.api.nvim_get_current_buf()
+vim.lsp.buf_attach_client(buf, client)
+local ok = vim.wait(30000, function() return received end, 20)
+local f = io.open(out, "w")
+if not ok then
+  f:write("timeout")
+else
+  local got = {}
+  for _, d in ipairs(vim.diagnostic.get(buf)) do
+    table.insert(got, { lnum = d.lnum, col = d.col, end_lnum = d.end_lnum, end_col = d.end_col,
+      severity = d.severity, code = d.code, source = d.source, message = d.message })
+  end
+  f:write(vim.fn.json_encode(got))
+end
+f:close()
+vim.lsp.stop_client(client)
+vim.cmd("qa!")
+"#;
+
+#[test]
+fn neovim_shows_the_diagnostics() {
+    let Ok(nvim) = which("nvim") else {
+        eprintln!("SKIPPED neovim_shows_the_diagnostics: `nvim` is not on PATH");
+        return;
+    };
+    let dir = scratch("nvim");
+    let file = dir.join("broken.nasl");
+    // a deliberate error: a residual `add` of 3 and 16 channels
+    std::fs::write(
+        &file,
+        "network broken(x: [B, 3, 32, 32]) -> [B, 16, 32, 32] {\n    let h = conv(x, 16, kernel: 3, padding: 1);\n    h + x\n}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("drive.lua"), NVIM_DRIVER).unwrap();
+    let out = dir.join("diagnostics.json");
+    let mut child = Command::new(nvim)
+        .args([
+            "--headless",
+            "-u",
+            "NONE",
+            "-i",
+            "NONE",
+            "-n",
+            "-c",
+            "luafile drive.lua",
+        ])
+        .current_dir(&dir)
+        .env("NASC_FILE", &file)
+        .env("NASC_OUT", &out)
+        .env("NASC_BIN", env!("CARGO_BIN_EXE_nasc"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting nvim");
+    let deadline = Instant::now() + PATIENCE;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("nvim did not finish within {PATIENCE:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let written = std::fs::read_to_string(&out).expect("nvim wrote no diagnostics file");
+    assert_ne!(written, "timeout", "nvim received no diagnostics");
+    let got: Value = serde_json::from_str(&written).unwrap();
+    insta::assert_json_snapshot!("neovim_diagnostics", got);
+    // what `nasc check` reports, as neovim shows it: same codes, messages, places (0-based)
+    let checked = nasc::check::check_paths(std::slice::from_ref(&file));
+    let expected: Vec<Value> = checked
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let span = d.span().unwrap();
+            let (lnum, col) = checked
+                .program
+                .sources
+                .file(span.file)
+                .position_utf16(span.start as usize);
+            json!({ "code": d.code.id(), "message": d.message, "lnum": lnum, "col": col })
+        })
+        .collect();
+    let shown: Vec<Value> = got
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| json!({ "code": d["code"], "message": d["message"], "lnum": d["lnum"], "col": d["col"] }))
+        .collect();
+    assert_eq!(shown, expected);
+}
+
+/// The path of a program on PATH.
+fn which(name: &str) -> Result<PathBuf, ()> {
+    let path = std::env::var_os("PATH").ok_or(())?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+        .ok_or(())
+}
