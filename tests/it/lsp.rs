@@ -809,3 +809,157 @@ fn which(name: &str) -> Result<PathBuf, ()> {
         .find(|p| p.is_file())
         .ok_or(())
 }
+
+// ----- response time ------------------------------------------------------------------------------------
+
+/// A program of at least `lines` lines made of copies of every example: each copy's blocks and networks
+/// are renamed (`name_3`), the imports are merged at the top.
+pub fn big_program(lines: usize) -> String {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(Path::new(REPO).join("examples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "nasl"))
+        .collect();
+    files.sort();
+    let mut selective: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+    let mut plain = std::collections::BTreeSet::new();
+    let mut bodies = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(f).unwrap();
+        let module = nasc::syntax::parse(nasc::base::FileId(0), &text).module;
+        for imp in &module.imports {
+            match &imp.names {
+                Some(names) => {
+                    let set = selective.entry(imp.module_path()).or_default();
+                    for n in names {
+                        set.insert(match &n.alias {
+                            Some(a) => format!("{} as {}", n.name.name, a.name),
+                            None => n.name.name.clone(),
+                        });
+                    }
+                }
+                None => {
+                    let alias = imp
+                        .alias
+                        .as_ref()
+                        .map(|a| format!(" as {}", a.name))
+                        .unwrap_or_default();
+                    plain.insert(format!("import {}{alias};", imp.module_path()));
+                }
+            }
+        }
+        let start = module.imports.last().map_or(0, |i| i.span.end as usize);
+        let names: Vec<String> = module.items.iter().map(|i| i.name.name.clone()).collect();
+        bodies.push((text[start..].to_string(), names));
+    }
+    let mut out: String = plain.into_iter().map(|l| l + "\n").collect();
+    for (path, names) in selective {
+        out.push_str(&format!(
+            "import {path}.{{{}}};\n",
+            names.into_iter().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    let mut copy = 0;
+    while out.lines().count() < lines {
+        for (body, names) in &bodies {
+            out.push_str(&rename(body, names, copy));
+        }
+        copy += 1;
+    }
+    out
+}
+
+/// Renames the given names (not after a `.`) to `name_k`.
+fn rename(text: &str, names: &[String], k: usize) -> String {
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut word = String::new();
+    let mut prev = ' ';
+    let flush = |word: &mut String, out: &mut String, prev: char| {
+        if !word.is_empty() {
+            out.push_str(word);
+            if prev != '.' && names.contains(word) {
+                out.push_str(&format!("_{k}"));
+            }
+            word.clear();
+        }
+    };
+    let mut before_word = ' ';
+    for ch in text.chars() {
+        if ch.is_ascii_alphanumeric() || ch == '_' {
+            if word.is_empty() {
+                before_word = prev;
+            }
+            word.push(ch);
+        } else {
+            flush(&mut word, &mut out, before_word);
+            out.push(ch);
+        }
+        prev = ch;
+    }
+    flush(&mut word, &mut out, before_word);
+    out
+}
+
+/// Nearest-rank percentile of sorted durations.
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// Time from a `didChange` to the `publishDiagnostics` of that version, on a 2,000-line file.
+/// `NASC_LSP_BENCH_ITERS` sets the number of edits (default 10; docs/editor.md used 200, in release).
+#[test]
+fn change_to_diagnostics_latency() {
+    let iters: usize = std::env::var("NASC_LSP_BENCH_ITERS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    let text = big_program(2000);
+    let lines = text.lines().count();
+    assert!(lines >= 2000);
+    let dir = scratch("latency");
+    let path = dir.join("big.nasl");
+    std::fs::write(&path, &text).unwrap();
+    let uri = file_uri(&path);
+    let mut c = Client::start(&dir);
+    c.open(&uri, &text);
+    let first = c.diagnostics(&uri, 1);
+    let errors = first
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["severity"] == 1)
+        .count();
+    assert_eq!(errors, 0, "the generated program checks: {first:#}");
+    // each edit inserts or deletes a character of a comment in the middle of the file (the whole file is
+    // checked again either way)
+    let (line, col) = {
+        let mid = text[text.len() / 2..]
+            .find("//")
+            .map(|i| i + text.len() / 2)
+            .unwrap();
+        utf16_position(&text, mid + 2)
+    };
+    let mut times = Vec::with_capacity(iters);
+    for i in 0..iters {
+        let version = i as i32 + 2;
+        let t = Instant::now();
+        if i % 2 == 0 {
+            c.edit(&uri, version, (line, col), (line, col), "~");
+        } else {
+            c.edit(&uri, version, (line, col), (line, col + 1), "");
+        }
+        let d = c.diagnostics(&uri, version);
+        times.push(t.elapsed());
+        assert_eq!(d, first);
+    }
+    times.sort();
+    eprintln!(
+        "didChange -> publishDiagnostics, {lines}-line file, {iters} edits: p50 {:.1} ms, p99 {:.1} ms (min {:.1}, max {:.1})",
+        percentile(&times, 50.0).as_secs_f64() * 1e3,
+        percentile(&times, 99.0).as_secs_f64() * 1e3,
+        times[0].as_secs_f64() * 1e3,
+        times[times.len() - 1].as_secs_f64() * 1e3,
+    );
+    assert!(c.shutdown().success());
+}
