@@ -706,6 +706,25 @@ impl Server<'_> {
                     self.touch_importers(&uri, &doc.key);
                 }
             }
+            Cancel::METHOD => {
+                // only a request still waiting for a check can be cancelled; the others are answered already
+                let Ok(p) = n.extract::<lsp::CancelParams>(Cancel::METHOD) else {
+                    return;
+                };
+                let id: lsp_server::RequestId = match p.id {
+                    lsp::NumberOrString::Number(n) => n.into(),
+                    lsp::NumberOrString::String(s) => s.into(),
+                };
+                if let Some(i) = self.waiting.iter().position(|w| w.req.id == id) {
+                    let w = self.waiting.remove(i);
+                    let msg = "cancelled".to_string();
+                    self.send(Response::new_err(
+                        w.req.id,
+                        ErrorCode::RequestCanceled as i32,
+                        msg,
+                    ));
+                }
+            }
             _ => {}
         }
     }

@@ -663,6 +663,15 @@ fn a_slow_check_does_not_hold_requests_up() {
     let uri = file_uri(&dir.join("slow.nasl"));
     let mut c = Client::start(&dir);
     c.open(&uri, slow);
+    // a hover waiting for the check can be cancelled
+    let id = c.send_request("textDocument/hover", at(&uri, 1, 9));
+    c.notify("$/cancelRequest", json!({ "id": 1_000_000 })); // unknown: ignored
+    c.notify("$/cancelRequest", json!({ "id": id }));
+    let cancelled = c.response(&id).response_result.expect_err("cancelled");
+    assert_eq!(
+        cancelled.code,
+        lsp_server::ErrorCode::RequestCanceled as i32
+    );
     let t = Instant::now();
     let hover = c.call("textDocument/hover", at(&uri, 1, 9));
     let waited = t.elapsed();
