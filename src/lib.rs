@@ -18,5 +18,6 @@ pub mod cli;
 pub mod data;
 pub mod ir;
 pub mod lower;
+pub mod lsp;
 pub mod props;
 pub mod syntax;

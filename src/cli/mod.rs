@@ -18,6 +18,7 @@ Examples:
   nasc shapes examples/cifarnet.nasl   the inferred shape of every binding
   nasc fmt --check examples/*.nasl     fail if a file is not in canonical form
   nasc fmt model.nasl                  rewrite a file in canonical form
+  nasc lsp                             the language server, for editors (docs/editor.md)
 
 The language is described in docs/language.md, every diagnostic code in docs/diagnostics.md.";
 
@@ -275,6 +276,8 @@ without defaults stay symbolic (B, C, H, out, …). Unknown sizes (after an unde
         #[arg(long)]
         json: bool,
     },
+    /// Run the language server on stdin/stdout (for editors; see docs/editor.md).
+    Lsp,
 }
 
 /// Entry point of the binary.
@@ -465,6 +468,7 @@ pub fn run(cli: Cli) -> ExitCode {
             depth,
             json,
         } => cost(&arch, batch, depth, json),
+        Command::Lsp => crate::lsp::run(),
     }
 }
 

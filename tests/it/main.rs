@@ -6,6 +6,7 @@ mod deps;
 mod export;
 mod ir;
 mod lower;
+mod lsp;
 mod props;
 mod props_oracle;
 mod syntax;
