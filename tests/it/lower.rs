@@ -244,3 +244,49 @@ fn supernet_weights_are_shared_by_path_and_sliced() {
     let e = Network::new(&vs2.root(), &g3).expect_err("smaller shared weight");
     assert!(e.to_string().contains("largest architecture"), "{e}");
 }
+
+fn nasc(args: &[&str]) -> (i32, String, String) {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_nasc"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("runs");
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn cli_cost_train_and_export_report_clearly() {
+    let (rc, out, _) = nasc(&["cost", "examples/resnet50.nasl", "--json"]);
+    assert_eq!(rc, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["total"]["params"], 25_557_032);
+    let (rc, out, _) = nasc(&["cost", "examples/resnet18.nasl"]);
+    assert_eq!(rc, 0);
+    assert!(
+        out.contains("11,689,512") && out.contains("docs/cost.md"),
+        "{out}"
+    );
+    let (rc, _, err) = nasc(&[
+        "train",
+        "examples/fmnist_cnn.nasl",
+        "--data",
+        "idx:/nonexistent-dir",
+    ]);
+    assert_eq!(rc, 2);
+    assert!(
+        err.contains("/nonexistent-dir/train-images-idx3-ubyte"),
+        "{err}"
+    );
+    if !tch::Cuda::is_available() {
+        let (rc, _, err) = nasc(&["train", "examples/fmnist_cnn.nasl", "--device", "cuda"]);
+        assert_eq!(rc, 2);
+        assert!(err.contains("no CUDA device"), "{err}");
+    }
+    let (rc, _, err) = nasc(&["export", "examples/fmnist_cnn.nasl"]);
+    assert_eq!(rc, 2);
+    assert!(err.contains("--torchscript"), "{err}");
+}
