@@ -190,8 +190,11 @@ fn node_path<'a>(root: &nn::Path<'a>, path: &str) -> nn::Path<'a> {
     p
 }
 
-/// A variable under `p` named `name`: reused if it already exists with that shape (weight sharing),
-/// created with `init` otherwise.
+/// A variable under `p` named `name`, created with `init` unless it exists (weight sharing): an existing
+/// tensor of the same shape is used as is; one at least as large in every dimension is sliced, as
+/// weight-sharing supernets do (Once-for-All, AttentiveNAS): the leading channels / features, and the centre
+/// of a conv kernel (a 3×3 kernel is the middle of a shared 5×5). The slice is a view, so training it trains
+/// the shared tensor. A smaller existing tensor is an error: build the largest architecture first.
 fn var(
     p: &nn::Path,
     name: &str,
@@ -200,12 +203,24 @@ fn var(
     trainable: bool,
 ) -> Result<Tensor, tch::TchError> {
     if let Some(t) = p.get(name) {
-        if t.size() == dims {
+        let have = t.size();
+        if have == dims {
             return Ok(t);
         }
+        if have.len() == dims.len() && have.iter().zip(dims).all(|(h, d)| h >= d) {
+            let mut v = t;
+            for (k, (&h, &d)) in have.iter().zip(dims).enumerate() {
+                if h != d {
+                    let centre = have.len() == 4 && k >= 2;
+                    let start = if centre { (h - d) / 2 } else { 0 };
+                    v = v.f_narrow(k as i64, start, d)?;
+                }
+            }
+            return Ok(v);
+        }
         return Err(tch::TchError::Shape(format!(
-            "a shared weight `{name}` exists with shape {:?}, this node needs {dims:?}",
-            t.size()
+            "a shared weight `{name}` exists with shape {have:?}, smaller than the {dims:?} this node \
+             needs (build the largest architecture of a supernet first)"
         )));
     }
     if trainable {

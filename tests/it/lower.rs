@@ -198,3 +198,95 @@ fn golden_parameter_and_mac_counts() {
     assert_eq!(c8.total.macs, c1.total.macs);
     assert!(c1.peak_activation_bytes < c1.saved_activation_bytes);
 }
+
+#[test]
+fn supernet_weights_are_shared_by_path_and_sliced() {
+    // NAS-Bench-201: every edge as conv3x3 and as conv1x1 has the same node path; built under one root, the
+    // 1×1 kernel is the centre of the shared 3×3 one
+    let build = |choice: usize| {
+        let path = root().join("examples/nb201_space.nasl");
+        big_stack(move || {
+            let r = check::check_paths(&[path]);
+            let mut o = BuildOptions {
+                batch: Some(2),
+                ..Default::default()
+            };
+            for e in ["e01", "e02", "e03", "e12", "e13", "e23"] {
+                o.choices.insert(e.into(), choice);
+            }
+            ir::build(&r.program, &o).expect("builds")
+        })
+    };
+    let (g3, g1) = (build(3), build(2));
+    let vs = nn::VarStore::new(Device::Cpu);
+    let big = Network::new(&vs.root(), &g3).expect("lowers");
+    let small = Network::new(&vs.root(), &g1).expect("lowers");
+    assert!(
+        vs.variables().keys().all(|k| !k.contains("__")),
+        "equal paths never make a second tensor"
+    );
+    let w = &vs.variables()["h_1.0.cell_ops.n1.relu_conv_bn.y.weight"];
+    assert_eq!(w.size(), vec![16, 16, 3, 3]);
+    let x = Tensor::randn([2, 3, 32, 32], (Kind::Float, Device::Cpu));
+    let y = small.forward_t(&x, true).unwrap();
+    y.sum(Kind::Float).backward();
+    // the gradient reached the shared 3×3 tensor only at the kernel centre
+    let g = w.grad();
+    assert!(g.abs().sum(Kind::Float).double_value(&[]) > 0.0);
+    assert_eq!(
+        g.narrow(2, 0, 1).abs().sum(Kind::Float).double_value(&[]),
+        0.0
+    );
+    let _ = big.forward_t(&x, false).unwrap();
+    // the other way round is an error that says what to do
+    let vs2 = nn::VarStore::new(Device::Cpu);
+    let _ = Network::new(&vs2.root(), &g1).expect("lowers");
+    let e = Network::new(&vs2.root(), &g3).expect_err("smaller shared weight");
+    assert!(e.to_string().contains("largest architecture"), "{e}");
+}
+
+fn nasc(args: &[&str]) -> (i32, String, String) {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_nasc"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("runs");
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn cli_cost_train_and_export_report_clearly() {
+    let (rc, out, _) = nasc(&["cost", "examples/resnet50.nasl", "--json"]);
+    assert_eq!(rc, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["total"]["params"], 25_557_032);
+    let (rc, out, _) = nasc(&["cost", "examples/resnet18.nasl"]);
+    assert_eq!(rc, 0);
+    assert!(
+        out.contains("11,689,512") && out.contains("docs/cost.md"),
+        "{out}"
+    );
+    let (rc, _, err) = nasc(&[
+        "train",
+        "examples/fmnist_cnn.nasl",
+        "--data",
+        "idx:/nonexistent-dir",
+    ]);
+    assert_eq!(rc, 2);
+    assert!(
+        err.contains("/nonexistent-dir/train-images-idx3-ubyte"),
+        "{err}"
+    );
+    if !tch::Cuda::is_available() {
+        let (rc, _, err) = nasc(&["train", "examples/fmnist_cnn.nasl", "--device", "cuda"]);
+        assert_eq!(rc, 2);
+        assert!(err.contains("no CUDA device"), "{err}");
+    }
+    let (rc, _, err) = nasc(&["export", "examples/fmnist_cnn.nasl"]);
+    assert_eq!(rc, 2);
+    assert!(err.contains("--torchscript"), "{err}");
+}
