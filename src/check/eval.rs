@@ -2059,6 +2059,16 @@ impl<'p> Evaluator<'p> {
     }
 }
 
+/// The tensors among variadic arguments (their kinds were checked when binding).
+fn tensor_args(rest: &[Arg]) -> Vec<(Tensor, Span)> {
+    rest.iter()
+        .filter_map(|(v, s)| match v {
+            Value::Tensor(t) => Some((t.clone(), *s)),
+            _ => None,
+        })
+        .collect()
+}
+
 /// An exact text of a value for memoising calls (shapes print unknowns as `_`, which would conflate them).
 fn memo_key(v: &Value) -> String {
     match v {
@@ -2710,16 +2720,7 @@ impl Evaluator<'_> {
                     );
                     return Value::Poison;
                 }
-                let ts: Vec<(Tensor, Span)> = rest
-                    .iter()
-                    .filter_map(|(v, s)| {
-                        if let Value::Tensor(t) = v {
-                            Some((t.clone(), *s))
-                        } else {
-                            None
-                        }
-                    })
-                    .collect();
+                let ts = tensor_args(&rest);
                 let (first, fs) = ts[0].clone();
                 let r = first.shape.len();
                 let d = self.int_arg(&vals[1].0);
@@ -2826,16 +2827,7 @@ impl Evaluator<'_> {
                     );
                     return Value::Poison;
                 };
-                let ts: Vec<(Tensor, Span)> = rest
-                    .iter()
-                    .filter_map(|(v, s)| {
-                        if let Value::Tensor(t) = v {
-                            Some((t.clone(), *s))
-                        } else {
-                            None
-                        }
-                    })
-                    .collect();
+                let ts = tensor_args(&rest);
                 inputs.extend(ts.iter().map(|(t, _)| t.clone()));
                 self.einsum(&spec, vals[0].1, &ts)
             }
