@@ -1180,9 +1180,25 @@ impl<'p> Evaluator<'p> {
                 }
                 match fv {
                     Value::Block(bv) => {
-                        let seg = match label {
-                            Some(l) => l.to_string(),
-                            None => callee_name(self.prog, &bv),
+                        // a block reached through a value (a `Block` parameter, a block-valued decision)
+                        // is named in the path too: different alternatives get different weights
+                        let value_name = match &f.kind {
+                            ExprKind::Name(n) if env.iter().any(|(k, _)| *k == n.name) => {
+                                Some(n.name.clone())
+                            }
+                            _ => None,
+                        };
+                        let via_value = value_name.is_some();
+                        let base = match (label, value_name) {
+                            (Some(l), _) => l.to_string(),
+                            (None, Some(v)) => v,
+                            (None, None) => callee_name(self.prog, &bv),
+                        };
+                        let seg = match &bv {
+                            BlockVal::Def(_) | BlockVal::Op(_) if via_value => {
+                                format!("{base}.{}", callee_name(self.prog, &bv))
+                            }
+                            _ => base,
                         };
                         self.call_value(&bv, avs, e.span, &seg)
                     }

@@ -201,8 +201,53 @@ fn golden_parameter_and_mac_counts() {
 
 #[test]
 fn supernet_weights_are_shared_by_path_and_sliced() {
-    // NAS-Bench-201: every edge as conv3x3 and as conv1x1 has the same node path; built under one root, the
-    // 1×1 kernel is the centre of the shared 3×3 one
+    // an elastic kernel (one conv whose kernel is a decision): both alternatives have the same node path;
+    // built under one root, the 1×1 kernel is the centre of the shared 3×3 one
+    const SPACE: &str = "network s(x: [B, 8, 16, 16]) -> [B, 8, 16, 16] {\n    let k = choice(3, 1);\n    conv(x, 8, kernel: k, padding: k / 2)\n}\n";
+    let build = |choice: usize| {
+        let path = root().join("examples/__elastic__.nasl");
+        big_stack(move || {
+            let r = check::check_program(check::load_text(&path, SPACE, &check::DiskReader));
+            assert!(!r.has_errors(), "{:?}", r.diagnostics);
+            let mut o = BuildOptions {
+                batch: Some(2),
+                ..Default::default()
+            };
+            o.choices.insert("k".into(), choice);
+            ir::build(&r.program, &o).expect("builds")
+        })
+    };
+    let (g3, g1) = (build(0), build(1));
+    let vs = nn::VarStore::new(Device::Cpu);
+    let big = Network::new(&vs.root(), &g3).expect("lowers");
+    let small = Network::new(&vs.root(), &g1).expect("lowers");
+    assert!(
+        vs.variables().keys().all(|k| !k.contains("__")),
+        "equal paths never make a second tensor"
+    );
+    let w = &vs.variables()["conv.weight"];
+    assert_eq!(w.size(), vec![8, 8, 3, 3]);
+    let x = Tensor::randn([2, 8, 16, 16], (Kind::Float, Device::Cpu));
+    let y = small.forward_t(&x, true).unwrap();
+    y.sum(Kind::Float).backward();
+    // the gradient reached the shared 3×3 tensor only at the kernel centre
+    let g = w.grad();
+    assert!(g.abs().sum(Kind::Float).double_value(&[]) > 0.0);
+    assert_eq!(
+        g.narrow(2, 0, 1).abs().sum(Kind::Float).double_value(&[]),
+        0.0
+    );
+    let _ = big.forward_t(&x, false).unwrap();
+    // the other way round is an error that says what to do
+    let vs2 = nn::VarStore::new(Device::Cpu);
+    let _ = Network::new(&vs2.root(), &g1).expect("lowers");
+    let e = Network::new(&vs2.root(), &g3).expect_err("smaller shared weight");
+    assert!(e.to_string().contains("largest architecture"), "{e}");
+}
+
+#[test]
+fn block_valued_alternatives_get_their_own_weights() {
+    // NAS-Bench-201: conv3x3 and conv1x1 on the same edge are different ops with different weights
     let build = |choice: usize| {
         let path = root().join("examples/nb201_space.nasl");
         big_stack(move || {
@@ -219,30 +264,13 @@ fn supernet_weights_are_shared_by_path_and_sliced() {
     };
     let (g3, g1) = (build(3), build(2));
     let vs = nn::VarStore::new(Device::Cpu);
-    let big = Network::new(&vs.root(), &g3).expect("lowers");
-    let small = Network::new(&vs.root(), &g1).expect("lowers");
-    assert!(
-        vs.variables().keys().all(|k| !k.contains("__")),
-        "equal paths never make a second tensor"
-    );
-    let w = &vs.variables()["h_1.0.cell_ops.n1.relu_conv_bn.y.weight"];
-    assert_eq!(w.size(), vec![16, 16, 3, 3]);
-    let x = Tensor::randn([2, 3, 32, 32], (Kind::Float, Device::Cpu));
-    let y = small.forward_t(&x, true).unwrap();
-    y.sum(Kind::Float).backward();
-    // the gradient reached the shared 3×3 tensor only at the kernel centre
-    let g = w.grad();
-    assert!(g.abs().sum(Kind::Float).double_value(&[]) > 0.0);
-    assert_eq!(
-        g.narrow(2, 0, 1).abs().sum(Kind::Float).double_value(&[]),
-        0.0
-    );
-    let _ = big.forward_t(&x, false).unwrap();
-    // the other way round is an error that says what to do
-    let vs2 = nn::VarStore::new(Device::Cpu);
-    let _ = Network::new(&vs2.root(), &g1).expect("lowers");
-    let e = Network::new(&vs2.root(), &g3).expect_err("smaller shared weight");
-    assert!(e.to_string().contains("largest architecture"), "{e}");
+    let _big = Network::new(&vs.root(), &g3).expect("lowers");
+    let _small = Network::new(&vs.root(), &g1).expect("lowers (no slicing: its own tensors)");
+    let vars = vs.variables();
+    let w3 = &vars["h_1.0.cell_ops.n1.conv3x3.relu_conv_bn.y.weight"];
+    let w1 = &vars["h_1.0.cell_ops.n1.conv1x1.relu_conv_bn.y.weight"];
+    assert_eq!(w3.size(), vec![16, 16, 3, 3]);
+    assert_eq!(w1.size(), vec![16, 16, 1, 1]);
 }
 
 fn nasc(args: &[&str]) -> (i32, String, String) {
