@@ -288,20 +288,8 @@ impl<'p> Evaluator<'p> {
         if decisions.is_empty() {
             return None;
         }
-        let doms: Vec<&Vec<i64>> = decisions.iter().map(|v| &self.domains[v]).collect();
-        let combos = doms
-            .iter()
-            .try_fold(1usize, |acc, d| acc.checked_mul(d.len()))?;
-        if combos > 4096 {
-            return None;
-        }
         let (mut zero, mut nonzero, mut unknown) = (false, false, false);
-        for mut i in 0..combos {
-            let mut assign: Vec<(&str, i64)> = Vec::new();
-            for (v, dom) in decisions.iter().zip(&doms) {
-                assign.push((v, dom[i % dom.len()]));
-                i /= dom.len();
-            }
+        for assign in self.assignments(&decisions)? {
             match self.resolve(d, &assign, 0).and_then(|r| r.as_const()) {
                 Some(0) => zero = true,
                 Some(_) => nonzero = true,
@@ -313,6 +301,32 @@ impl<'p> Evaluator<'p> {
             (true, false, false) => Some(true),
             _ => None,
         }
+    }
+
+    /// Every assignment of an alternative to each decision (`None` past 4096 combinations, where the
+    /// checker stops enumerating and says it cannot tell).
+    fn assignments<'a>(&self, decisions: &'a [String]) -> Option<Vec<Vec<(&'a str, i64)>>> {
+        let doms: Vec<&Vec<i64>> = decisions.iter().map(|v| &self.domains[v]).collect();
+        let combos = doms
+            .iter()
+            .try_fold(1usize, |acc, d| acc.checked_mul(d.len()))?;
+        if combos > 4096 {
+            return None;
+        }
+        let all = (0..combos)
+            .map(|mut i| {
+                decisions
+                    .iter()
+                    .zip(&doms)
+                    .map(|(v, dom)| {
+                        let k = dom[i % dom.len()];
+                        i /= dom.len();
+                        (v.as_str(), k)
+                    })
+                    .collect()
+            })
+            .collect();
+        Some(all)
     }
 
     /// The truth of a condition when it is the same for every assignment of the decisions it mentions.
@@ -331,20 +345,8 @@ impl<'p> Evaluator<'p> {
         if other || decisions.is_empty() {
             return None;
         }
-        let doms: Vec<&Vec<i64>> = decisions.iter().map(|v| &self.domains[v]).collect();
-        let combos = doms
-            .iter()
-            .try_fold(1usize, |acc, d| acc.checked_mul(d.len()))?;
-        if combos > 4096 {
-            return None;
-        }
         let mut seen: Option<bool> = None;
-        for mut i in 0..combos {
-            let mut assign: Vec<(&str, i64)> = Vec::new();
-            for (v, dom) in decisions.iter().zip(&doms) {
-                assign.push((v, dom[i % dom.len()]));
-                i /= dom.len();
-            }
+        for assign in self.assignments(&decisions)? {
             let value = |n: &str| {
                 assign
                     .iter()
