@@ -82,6 +82,8 @@ codes! {
     TooLarge = "E0500", "too-large", "the program instantiates more than the checker's limit of ops";
     // Lowering
     Lowering = "E0600", "lowering", "libtorch rejected an op of the lowered network";
+    // Synthesis
+    InvalidTarget = "E0700", "invalid-target", "a synthesis target (JSON) that is malformed or asks for something unsupported";
     // Warnings
     UnusedBinding = "W0001", "unused-binding", "a `let` binding that is never used";
     UnusedImport = "W0002", "unused-import", "an import that is never used";

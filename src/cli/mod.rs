@@ -3,6 +3,7 @@
 //! not run: bad usage, unreadable files).
 
 pub mod render;
+mod synth;
 
 use crate::base::{Diagnostic, SourceMap};
 use crate::check::{self, CheckResult, ShapeDisplay, Value};
@@ -276,6 +277,9 @@ without defaults stay symbolic (B, C, H, out, …). Unknown sizes (after an unde
         #[arg(long)]
         json: bool,
     },
+    /// Synthesize NASL that satisfies target properties (shape, depth, mixing) with z3.
+    #[command(after_help = synth::AFTER_HELP)]
+    Synth(synth::SynthArgs),
     /// Run the language server on stdin/stdout (for editors; see docs/editor.md).
     Lsp,
 }
@@ -468,6 +472,7 @@ pub fn run(cli: Cli) -> ExitCode {
             depth,
             json,
         } => cost(&arch, batch, depth, json),
+        Command::Synth(a) => synth::run(a),
         Command::Lsp => crate::lsp::run(),
     }
 }

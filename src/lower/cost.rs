@@ -11,6 +11,7 @@
 //! with each tensor freed after its last use (inference); `saved` is the sum of all node outputs, an
 //! upper bound of what training keeps for the backward pass.
 
+pub use crate::ir::count::{batch_of, node_macs, node_params};
 use crate::ir::{Graph, Op};
 use serde::Serialize;
 use std::fmt;
@@ -38,75 +39,6 @@ pub struct Cost {
     pub peak_activation_bytes: i64,
     /// Sum of the bytes of every node output (what a training step may keep for backward).
     pub saved_activation_bytes: i64,
-}
-
-/// Parameters of one node (given the shapes of its inputs).
-pub fn node_params(g: &Graph, i: usize) -> i64 {
-    let n = &g.nodes[i];
-    let in_shape = |k: usize| -> &[i64] {
-        n.inputs
-            .get(k)
-            .map(|&j| g.nodes[j].shape.as_slice())
-            .unwrap_or(&[])
-    };
-    match &n.op {
-        Op::Conv {
-            out,
-            kernel,
-            groups,
-            bias,
-            ..
-        } => {
-            let cin = in_shape(0).get(1).copied().unwrap_or(0);
-            out * (cin / groups.max(&1)) * kernel * kernel + if *bias { *out } else { 0 }
-        }
-        Op::Linear { out, bias } => {
-            let d = in_shape(0).last().copied().unwrap_or(0);
-            out * d + if *bias { *out } else { 0 }
-        }
-        Op::BatchNorm { .. } | Op::GroupNorm { .. } => 2 * in_shape(0).get(1).copied().unwrap_or(0),
-        Op::LayerNorm { .. } => 2 * in_shape(0).last().copied().unwrap_or(0),
-        Op::Param { shape } => shape.iter().product(),
-        _ => 0,
-    }
-}
-
-/// MACs of one node for one sample (the convention above). The batch is the first dimension of the
-/// graph's first input.
-pub fn node_macs(g: &Graph, i: usize) -> i64 {
-    let n = &g.nodes[i];
-    let batch = batch_of(g).max(1);
-    let out: i64 = n.shape.iter().product();
-    let in_shape = |k: usize| -> &[i64] {
-        n.inputs
-            .get(k)
-            .map(|&j| g.nodes[j].shape.as_slice())
-            .unwrap_or(&[])
-    };
-    match &n.op {
-        Op::Conv { kernel, groups, .. } => {
-            let cin = in_shape(0).get(1).copied().unwrap_or(0);
-            out / batch * (cin / groups.max(&1)) * kernel * kernel
-        }
-        Op::Linear { .. } => {
-            let d = in_shape(0).last().copied().unwrap_or(0);
-            // a linear on [B, …, D] runs once per row; rows not on the batch dim still count
-            let per_sample = if in_shape(0).len() >= 2 {
-                out / batch
-            } else {
-                out
-            };
-            per_sample * d
-        }
-        _ => 0,
-    }
-}
-
-fn batch_of(g: &Graph) -> i64 {
-    g.inputs
-        .first()
-        .and_then(|&i| g.nodes[i].shape.first().copied())
-        .unwrap_or(1)
 }
 
 /// The group a node's path belongs to: its first `depth` components.

@@ -14,7 +14,7 @@ pub mod rewrites;
 
 pub use mixing::{dim_names, Matrix, Mix};
 pub use property::{
-    Depth, DepthPair, Mixing, MixingPair, MutationRates, Props, Shape, Source, Tensor,
+    Depth, DepthPair, Mixing, MixingPair, MutationRates, Producer, Props, Shape, Source, Tensor,
 };
 pub use rewrites::{explain, extract, rules, Explanation};
 
@@ -59,7 +59,13 @@ pub fn infer(g: &Graph, sub: &Subgraph) -> Result<Props, PropsError> {
         inputs: sub
             .inputs
             .iter()
-            .map(|&i| Tensor::new(name(i), g.nodes[i].shape.clone()))
+            .map(|&i| {
+                let mut t = Tensor::new(name(i), g.nodes[i].shape.clone());
+                if lang::producer_kind(g, i) == lang::Kind::Linear {
+                    t.producer = Producer::Linear;
+                }
+                t
+            })
             .collect(),
         outputs: sub
             .outputs

@@ -16,6 +16,26 @@ pub struct Tensor {
     /// Names of the dims (`N C H W`, `N F`, `N T D`, …), for people; ignored by comparisons.
     #[serde(default)]
     pub dims: Vec<String>,
+    /// For an input: the depth kind of the op that produces it outside the subgraph (a graph input counts
+    /// as nonlinear, the default, which is not written). Depth counts a switch on the first inner op
+    /// whose kind differs, so synthesis needs it to reproduce depths.
+    #[serde(default, skip_serializing_if = "Producer::is_nonlinear")]
+    pub producer: Producer,
+}
+
+/// The depth kind of the op producing a subgraph input (docs/properties.md, "Depth").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Producer {
+    #[default]
+    Nonlinear,
+    Linear,
+}
+
+impl Producer {
+    pub fn is_nonlinear(&self) -> bool {
+        *self == Producer::Nonlinear
+    }
 }
 
 impl Tensor {
@@ -25,6 +45,7 @@ impl Tensor {
             name: name.into(),
             shape,
             dims,
+            producer: Producer::Nonlinear,
         }
     }
 }

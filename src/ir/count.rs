@@ -1,0 +1,77 @@
+//! Parameter and MAC counts of single IR nodes: the one counting convention of `nasc cost` (docs/cost.md),
+//! here so that every stage after the IR — synthesis budgets as well as lowering — counts the same way.
+//! MACs are those of `conv` and `linear` only, for one sample; parameters are conv/linear weights and
+//! biases, norm affine weights and `param` tensors (batch-norm running statistics are buffers).
+
+use super::{Graph, Op};
+
+/// Parameters of one node (given the shapes of its inputs).
+pub fn node_params(g: &Graph, i: usize) -> i64 {
+    let n = &g.nodes[i];
+    let in_shape = |k: usize| -> &[i64] {
+        n.inputs
+            .get(k)
+            .map(|&j| g.nodes[j].shape.as_slice())
+            .unwrap_or(&[])
+    };
+    match &n.op {
+        Op::Conv {
+            out,
+            kernel,
+            groups,
+            bias,
+            ..
+        } => {
+            let cin = in_shape(0).get(1).copied().unwrap_or(0);
+            out * (cin / groups.max(&1)) * kernel * kernel + if *bias { *out } else { 0 }
+        }
+        Op::Linear { out, bias } => {
+            let d = in_shape(0).last().copied().unwrap_or(0);
+            out * d + if *bias { *out } else { 0 }
+        }
+        Op::BatchNorm { .. } | Op::GroupNorm { .. } => 2 * in_shape(0).get(1).copied().unwrap_or(0),
+        Op::LayerNorm { .. } => 2 * in_shape(0).last().copied().unwrap_or(0),
+        Op::Param { shape } => shape.iter().product(),
+        _ => 0,
+    }
+}
+
+/// MACs of one node for one sample (the convention above). The batch is the first dimension of the
+/// graph's first input.
+pub fn node_macs(g: &Graph, i: usize) -> i64 {
+    let n = &g.nodes[i];
+    let batch = batch_of(g).max(1);
+    let out: i64 = n.shape.iter().product();
+    let in_shape = |k: usize| -> &[i64] {
+        n.inputs
+            .get(k)
+            .map(|&j| g.nodes[j].shape.as_slice())
+            .unwrap_or(&[])
+    };
+    match &n.op {
+        Op::Conv { kernel, groups, .. } => {
+            let cin = in_shape(0).get(1).copied().unwrap_or(0);
+            out / batch * (cin / groups.max(&1)) * kernel * kernel
+        }
+        Op::Linear { .. } => {
+            let d = in_shape(0).last().copied().unwrap_or(0);
+            // a linear on [B, …, D] runs once per row; rows not on the batch dim still count
+            let per_sample = if in_shape(0).len() >= 2 {
+                out / batch
+            } else {
+                out
+            };
+            per_sample * d
+        }
+        _ => 0,
+    }
+}
+
+/// The batch size: the first dimension of the graph's first input.
+pub fn batch_of(g: &Graph) -> i64 {
+    g.inputs
+        .first()
+        .and_then(|&i| g.nodes[i].shape.first().copied())
+        .unwrap_or(1)
+}
+
