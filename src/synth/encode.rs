@@ -16,8 +16,18 @@ use std::collections::BTreeSet;
 use z3::ast::{Bool, Int};
 use z3::{SatResult, Solver};
 
-/// Largest channel / feature count a synthesized tensor may have.
+/// Largest channel / feature count a synthesized tensor may ever have.
 pub const MAX_FEATURES: i64 = 16384;
+
+/// The feature cap of a problem: 4× the largest dim of its boundary (at least 64, at most
+/// [`MAX_FEATURES`]) — wider intermediates are never needed to meet a target and only blow up cost.
+fn feature_cap(inp: &[i64], out: &[i64]) -> i64 {
+    let mut m = inp[1..].iter().chain(&out[1..]).copied().max().unwrap_or(1);
+    if inp.len() == 4 && out.len() == 2 {
+        m = m.max(out[1]);
+    }
+    (4 * m).clamp(64, MAX_FEATURES)
+}
 
 type Q = [[u8; 4]; 4];
 
@@ -90,6 +100,16 @@ fn in_set(x: &Int, vals: &[i64]) -> Bool {
     or(&vals.iter().map(|&v| x.eq(int(v))).collect::<Vec<_>>())
 }
 
+/// `q = ⌊x / c⌋` for `x ≥ 0`, as linear inequalities (no `div`, so the problem stays finite-domain).
+fn floor_div(q: &Int, x: &Int, c: i64) -> Bool {
+    and(&[(q * int(c)).le(x), x.le(q * int(c) + int(c - 1))])
+}
+
+/// `q = ⌈x / c⌉` for `x ≥ 0`.
+fn ceil_div(q: &Int, x: &Int, c: i64) -> Bool {
+    and(&[(q * int(c)).ge(x), x.gt(q * int(c) - int(c))])
+}
+
 fn max2(a: &Int, b: &Int) -> Int {
     a.ge(b).ite(a, b)
 }
@@ -123,6 +143,36 @@ fn identity_q() -> Q {
         row[i] = 1;
     }
     q
+}
+
+/// One cell of a slot's per-op matrix: a constant, or a term over the slot's op and kwargs.
+enum QCell {
+    Const(i64),
+    Var(Int),
+}
+
+/// [`compose`] with a per-op matrix whose cells may be terms.
+fn compose_var(p: &[[Int; 4]], q: &[[QCell; 4]; 4]) -> Vec<[Int; 4]> {
+    p.iter()
+        .map(|row| {
+            std::array::from_fn(|c| {
+                let mut acc = int(0);
+                for (b, pb) in row.iter().enumerate() {
+                    let term = match &q[b][c] {
+                        QCell::Const(0) => continue,
+                        QCell::Const(1) => pb.clone(),
+                        QCell::Const(v) => {
+                            pb.ge(int(*v)).ite(pb, &pb.gt(int(0)).ite(&int(*v), &int(0)))
+                        }
+                        QCell::Var(qv) => and(&[pb.gt(int(0)), qv.gt(int(0))])
+                            .ite(&max2(pb, qv), &int(0)),
+                    };
+                    acc = max2(&acc, &term);
+                }
+                acc
+            })
+        })
+        .collect()
 }
 
 /// `R = P ∘ Q` over the lattice (props' `Matrix::compose`): `R[a][c]` = max over `b` with `P[a][b] ≠ .`
@@ -183,6 +233,10 @@ pub(crate) struct Problem<'a> {
     /// Products of two spatial values.
     pub spatial2: Vec<i64>,
     pub need_cost: bool,
+    /// Cap of channel / feature dims.
+    pub max_feat: i64,
+    /// Bound of every dim variable.
+    pub max_dim: i64,
     pub reference: Option<Vec<OpKind>>,
 }
 
@@ -235,6 +289,14 @@ impl<'a> Problem<'a> {
         }
         // Feature sizes: the dims of input and output closed under the factors, within the bound, a few
         // steps deep (each step is one op).
+        let max_feat = feature_cap(&inp.shape, &out.shape);
+        let max_dim = inp.shape[1..]
+            .iter()
+            .chain(&out.shape[1..])
+            .copied()
+            .max()
+            .unwrap_or(1)
+            .max(max_feat);
         let mut dom: BTreeSet<i64> = BTreeSet::new();
         let mut level: Vec<i64> = inp.shape[1..]
             .iter()
@@ -252,7 +314,7 @@ impl<'a> Problem<'a> {
         for _ in 0..=k_max.min(12) {
             let mut next = Vec::new();
             for &v in &level {
-                if v < 1 || v > MAX_FEATURES || !dom.insert(v) {
+                if v < 1 || v > max_feat || !dom.insert(v) {
                     continue;
                 }
                 for f in &lib.factors {
@@ -279,7 +341,33 @@ impl<'a> Problem<'a> {
             spatial,
             spatial2: s2.into_iter().collect(),
             need_cost,
+            max_feat,
+            max_dim,
             reference,
+        }
+    }
+
+    /// The rank of every tensor, when input and output ranks agree.
+    fn const_rank(&self) -> Option<usize> {
+        (self.in_shape.len() == self.out_shape.len()).then_some(self.in_shape.len())
+    }
+
+    /// Whether an op can appear at all in this problem (given the ranks it can see).
+    fn valid_op(&self, o: OpKind) -> bool {
+        let ranks: Vec<usize> = match self.const_rank() {
+            Some(r) => vec![r],
+            None => vec![4, 2],
+        };
+        let fits = |ok: &[usize]| ranks.iter().any(|r| ok.contains(r));
+        match o {
+            OpKind::Conv | OpKind::GroupNorm | OpKind::AvgPool | OpKind::MaxPool => fits(&[4]),
+            OpKind::GlobalAvgPool | OpKind::GlobalMaxPool | OpKind::Flatten => {
+                self.const_rank().is_none()
+            }
+            OpKind::Linear | OpKind::LayerNorm => fits(&[2, 3]),
+            OpKind::BatchNorm => fits(&[2, 4]),
+            OpKind::Transpose => fits(&[3]),
+            OpKind::Act(_) | OpKind::Softmax | OpKind::Dropout | OpKind::Scale => true,
         }
     }
 
@@ -421,9 +509,13 @@ impl Builder<'_, '_> {
         format!("{what}!{}", self.fresh)
     }
 
-    fn ivar(&mut self, what: &str) -> Int {
+    /// A fresh integer with explicit bounds (which also let z3 treat the problem as finite-domain).
+    fn ivar(&mut self, what: &str, (lo, hi): (i64, i64)) -> Int {
         let n = self.name(what);
-        Int::new_const(n)
+        let v = Int::new_const(n);
+        self.solver.assert(v.ge(int(lo)));
+        self.solver.assert(v.le(int(hi)));
+        v
     }
 
     fn bvar(&mut self, what: &str) -> Bool {
@@ -442,13 +534,24 @@ impl Builder<'_, '_> {
     }
 
     fn state(&mut self, rows: usize) -> St {
+        // constant where the problem fixes it: the batch dim always, the rank (and the unused dims) when
+        // input and output ranks agree (no op of the library returns to a higher rank)
+        let rank = self.p.const_rank();
+        let batch = self.p.in_shape[0];
         St {
-            r: self.ivar("r"),
-            x: std::array::from_fn(|_| self.ivar("x")),
+            r: match rank {
+                Some(r) => int(r as i64),
+                None => self.ivar("r", (2, 4)),
+            },
+            x: std::array::from_fn(|i| match (i, rank) {
+                (0, _) => int(batch),
+                (i, Some(r)) if i >= r => int(0),
+                _ => self.ivar("x", (0, self.p.max_dim)),
+            }),
             m: (0..rows)
-                .map(|_| std::array::from_fn(|_| self.ivar("m")))
+                .map(|_| std::array::from_fn(|_| self.ivar("m", (0, 3))))
                 .collect(),
-            d: self.ivar("d"),
+            d: self.ivar("d", (0, 512)),
             nl: self.bvar("nl"),
         }
     }
@@ -461,20 +564,22 @@ impl Builder<'_, '_> {
         };
         let s = Slot {
             act,
-            op: self.ivar("op"),
-            kernel: self.ivar("kernel"),
-            stride: self.ivar("stride"),
-            dil: self.ivar("dil"),
-            groups: self.ivar("groups"),
-            factor: self.ivar("factor"),
-            pool: self.ivar("pool"),
-            window: self.ivar("window"),
+            op: self.ivar("op", (0, 63)),
+            kernel: self.ivar("kernel", (1, 15)),
+            stride: self.ivar("stride", (1, 8)),
+            dil: self.ivar("dil", (1, 8)),
+            groups: self.ivar("groups", (0, 256)),
+            factor: self.ivar("factor", (0, 63)),
+            pool: self.ivar("pool", (0, 2)),
+            window: self.ivar("window", (2, 64)),
         };
         let lib = self.p.lib;
         let sv = &self.solver;
         // domains
-        sv.assert(s.op.ge(int(0)));
-        sv.assert(s.op.lt(int(lib.ops.len() as i64)));
+        let valid: Vec<i64> = (0..lib.ops.len() as i64)
+            .filter(|&i| self.p.valid_op(lib.ops[i as usize]))
+            .collect();
+        sv.assert(in_set(&s.op, &valid));
         sv.assert(in_set(&s.kernel, &lib.kernels));
         sv.assert(in_set(&s.stride, &lib.strides));
         sv.assert(in_set(&s.dil, &lib.dilations));
@@ -510,8 +615,14 @@ impl Builder<'_, '_> {
                 .not()
                 .implies(s.window.eq(int(lib.windows[0]))),
         );
-        sv.assert(s.act.not().implies(s.op.eq(int(0))));
+        sv.assert(s.act.not().implies(s.op.eq(int(valid.first().copied().unwrap_or(0)))));
         s
+    }
+
+    /// `x` is a multiple of `g` (through a fresh bounded quotient).
+    fn divisible(&mut self, x: &Int, g: i64) -> Bool {
+        let q = self.ivar("quot", (0, self.p.max_dim));
+        x.eq(q * int(g))
     }
 
     fn feature(&self, s: &Slot, old: &Int, new: &Int) -> Bool {
@@ -552,14 +663,14 @@ impl Builder<'_, '_> {
                     ];
                     for &st in &lib.strides {
                         v.push(s.stride.eq(int(st)).implies(and(&[
-                            b.x[2].eq((&a.x[2] + int(st - 1)).div(int(st))),
-                            b.x[3].eq((&a.x[3] + int(st - 1)).div(int(st))),
+                            ceil_div(&b.x[2], &a.x[2], st),
+                            ceil_div(&b.x[3], &a.x[3], st),
                         ])));
                     }
                     for &g in &lib.groups {
                         v.push(s.groups.eq(int(g)).implies(and(&[
-                            a.x[1].modulo(int(g)).eq(int(0)),
-                            b.x[1].modulo(int(g)).eq(int(0)),
+                            self.divisible(&a.x[1], g),
+                            self.divisible(&b.x[1], g),
                             a.x[1].ge(int(2 * g)),
                         ])));
                     }
@@ -621,7 +732,7 @@ impl Builder<'_, '_> {
                     let mut v = vec![keep.clone(), r4.clone()];
                     for &g in &lib.groups {
                         v.push(s.groups.eq(int(g)).implies(and(&[
-                            a.x[1].modulo(int(g)).eq(int(0)),
+                            self.divisible(&a.x[1], g),
                             a.x[1].ge(int(2 * g)),
                         ])));
                     }
@@ -632,16 +743,16 @@ impl Builder<'_, '_> {
                     let mut v = vec![r4.clone(), b.r.eq(int(4)), same_x(0), same_x(1)];
                     for &w in &lib.windows {
                         v.push(and(&[s.pool.eq(int(0)), s.window.eq(int(w))]).implies(and(&[
-                            b.x[2].eq(a.x[2].div(int(w))),
-                            b.x[3].eq(a.x[3].div(int(w))),
+                            floor_div(&b.x[2], &a.x[2], w),
+                            floor_div(&b.x[3], &a.x[3], w),
                             a.x[2].gt(int(w)),
                             a.x[3].gt(int(w)),
                         ])));
                     }
                     v.push(s.pool.eq(int(1)).implies(spatial_same.clone()));
                     v.push(s.pool.eq(int(2)).implies(and(&[
-                        b.x[2].eq((&a.x[2] - int(1)).div(int(2)) + int(1)),
-                        b.x[3].eq((&a.x[3] - int(1)).div(int(2)) + int(1)),
+                        ceil_div(&b.x[2], &a.x[2], 2),
+                        ceil_div(&b.x[3], &a.x[3], 2),
                         a.x[2].ge(int(3)),
                         a.x[3].ge(int(3)),
                     ])));
@@ -683,17 +794,30 @@ impl Builder<'_, '_> {
         // depth
         c.push(b.nl.eq(&is_nl));
         c.push(b.d.eq(&a.d + b.nl.xor(&a.nl).ite(&int(1), &int(0))));
-        // mixing
-        for (cond, q) in classes(p, s, &a.r) {
-            let r = compose(&a.m, &q);
-            c.push(cond.implies(eq_m(&b.m, &r)));
-        }
+        // mixing: the slot's matrix, cell by cell (constant where every class agrees), composed once
+        let cls = classes(p, s, &a.r);
+        let q: [[QCell; 4]; 4] = std::array::from_fn(|b| {
+            std::array::from_fn(|c| {
+                let first = cls.first().map(|(_, q)| q[b][c]).unwrap_or(0);
+                if cls.iter().all(|(_, q)| q[b][c] == first) {
+                    QCell::Const(first as i64)
+                } else {
+                    let mut acc = int(0);
+                    for (cond, q) in cls.iter().rev() {
+                        acc = cond.ite(&int(q[b][c] as i64), &acc);
+                    }
+                    QCell::Var(acc)
+                }
+            })
+        });
+        let r = compose_var(&a.m, &q);
+        c.push(eq_m(&b.m, &r));
         // bounds of every dim
-        let mut bounds = vec![b.x[1].ge(int(1)), b.x[1].le(int(MAX_FEATURES))];
+        let mut bounds = vec![b.x[1].ge(int(1)), b.x[1].le(int(p.max_feat))];
         bounds.push(b.r.eq(int(2)).implies(and(&[b.x[2].eq(int(0)), b.x[3].eq(int(0))])));
         bounds.push(b.r.eq(int(3)).implies(and(&[
             b.x[2].ge(int(1)),
-            b.x[2].le(int(MAX_FEATURES)),
+            b.x[2].le(int(p.max_feat)),
             b.x[3].eq(int(0)),
         ])));
         bounds.push(b.r.eq(int(4)).implies(and(&[b.x[2].ge(int(1)), b.x[3].ge(int(1))])));
@@ -714,19 +838,23 @@ impl Builder<'_, '_> {
         let mut gs: Vec<i64> = vec![1];
         gs.extend(&lib.groups);
         // conv
-        let cc = lin_mul(&b.x[1], &a.x[1], &p.dom); // Cout·Cin
         let hw = lin_mul(&b.x[3], &b.x[2], &p.spatial);
         let e = lin_mul(&b.x[1], &hw, &p.spatial2); // output elements
-        let ec = lin_mul(&e, &a.x[1], &p.dom); // out elements · Cin
-        let by_groups = |t: &Int, dw: &Int| -> Int {
-            let mut acc = dw.clone();
+        // t · (Cin / groups), by enumerating Cin (groups divide Cin where allowed); depthwise: t · 1
+        let by_groups = |t: &Int| -> Int {
+            let mut acc = t.clone();
             for &g in gs.iter().rev() {
-                acc = s.groups.eq(int(g)).ite(&t.div(int(g)), &acc);
+                let scaled: Vec<i64> = p.dom.to_vec();
+                let mut inner = int(0);
+                for &v in scaled.iter().rev() {
+                    inner = a.x[1].eq(int(v)).ite(&(t * int(v / g)), &inner);
+                }
+                acc = s.groups.eq(int(g)).ite(&inner, &acc);
             }
             acc
         };
-        let ccg = by_groups(&cc, &b.x[1]);
-        let ecg = by_groups(&ec, &e);
+        let ccg = by_groups(&b.x[1]);
+        let ecg = by_groups(&e);
         let by_kernel = |t: &Int| -> Int {
             let mut acc = int(0);
             for &k in lib.kernels.iter().rev() {
@@ -755,8 +883,8 @@ impl Builder<'_, '_> {
             ),
         );
         let macs = conv.ite(&conv_macs, &lin.ite(&lin_macs, &zero));
-        let pv = self.ivar("params");
-        let mv = self.ivar("macs");
+        let pv = self.ivar("params", (0, 1 << 50));
+        let mv = self.ivar("macs", (0, 1 << 55));
         self.solver
             .assert(pv.eq(s.act.ite(&params, &zero)));
         self.solver.assert(mv.eq(s.act.ite(&macs, &zero)));
@@ -804,7 +932,9 @@ pub(crate) fn encode(p: &Problem, sketch: SketchKind, k: usize, target: &Target)
     if k == 0 || (sketch != SketchKind::Chain && k < 2) {
         return None;
     }
-    let solver = Solver::new();
+    // Every integer is bounded and every constraint linear without div/mod: z3's finite-domain solver
+    // (bit-blasting to SAT) is several times faster than the general arithmetic one on these sketches.
+    let solver = Solver::new_for_logic("QF_FD").unwrap_or_else(Solver::new);
     let mut bld = Builder {
         p,
         solver,
@@ -886,8 +1016,8 @@ pub(crate) fn encode(p: &Problem, sketch: SketchKind, k: usize, target: &Target)
                             &and(&[ea.x[i].eq(&eb.x[i]), j.x[i].eq(&ea.x[i])]),
                         ));
                     }
-                    sv.assert(j.x[1].le(int(MAX_FEATURES)));
-                    sv.assert(j.x[2].le(int(MAX_FEATURES)));
+                    sv.assert(j.x[1].le(int(p.max_feat)));
+                    sv.assert(j.x[2].le(int(p.max_feat)));
                 }
                 for (r, (ra, rb)) in j.m.iter().zip(ea.m.iter().zip(&eb.m)) {
                     for c in 0..4 {

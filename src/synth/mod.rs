@@ -265,6 +265,7 @@ pub fn synthesize(t: &Target, o: &Options) -> Result<(Outcome, Stats), SynthErro
                             .solver
                             .get_reason_unknown()
                             .unwrap_or_else(|| "unknown".into());
+                        let why: String = why.lines().next().unwrap_or("").chars().take(160).collect();
                         let why = if why.contains("timeout") || why.contains("canceled") {
                             format!(
                                 "z3 gave up on the {} sketch of {k} ops: the time limit of {:?} ran out ({why})",
