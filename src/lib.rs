@@ -20,5 +20,5 @@ pub mod ir;
 pub mod lower;
 pub mod lsp;
 pub mod props;
-pub mod synth;
 pub mod syntax;
+pub mod synth;

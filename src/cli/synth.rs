@@ -67,7 +67,10 @@ fn usage(msg: impl std::fmt::Display) -> ExitCode {
 fn target_diagnostic(path: &Path, text: &str, e: &synth::TargetError) -> (Diagnostic, SourceMap) {
     let mut sources = SourceMap::new();
     let fid = sources.add(path.to_path_buf(), text.to_string());
-    let mut d = Diagnostic::error(Code::InvalidTarget, format!("invalid synthesis target: {e}"));
+    let mut d = Diagnostic::error(
+        Code::InvalidTarget,
+        format!("invalid synthesis target: {e}"),
+    );
     if let Some((line, col)) = e.position {
         let mut off = 0usize;
         for (i, l) in text.split_inclusive('\n').enumerate() {
@@ -160,7 +163,8 @@ enclosing instance, or use `nasc props --block {path} --json` and `nasc synth --
     if let Some(s) = &mut props.source {
         s.subgraph = path.to_string();
     }
-    let text = std::fs::read_to_string(file).map_err(|e| usage(format!("cannot read `{file}`: {e}")))?;
+    let text =
+        std::fs::read_to_string(file).map_err(|e| usage(format!("cannot read `{file}`: {e}")))?;
     let ops = sub
         .nodes
         .iter()
@@ -193,7 +197,12 @@ fn splice_source(r: &Replace, block: &str, name: &str) -> Result<String, String>
     let (_, idx) = let_paths(entry)
         .into_iter()
         .find(|(seg, _)| *seg == r.path)
-        .ok_or_else(|| format!("no top-level `let` of `{}` has path `{}`", entry.name.name, r.path))?;
+        .ok_or_else(|| {
+            format!(
+                "no top-level `let` of `{}` has path `{}`",
+                entry.name.name, r.path
+            )
+        })?;
     let stmt = &entry.body.stmts[idx];
     // the argument: the name in the expression that refers to the subgraph's input
     let input = r
@@ -273,7 +282,10 @@ fn verify_spliced(r: &Replace, text: &str, target: &Props) -> Result<(), String>
     )
     .map_err(|e| e.to_string())?;
     let shapes = |g: &crate::ir::Graph| -> Vec<Vec<i64>> {
-        g.outputs.iter().map(|&o| g.nodes[o].shape.clone()).collect()
+        g.outputs
+            .iter()
+            .map(|&o| g.nodes[o].shape.clone())
+            .collect()
     };
     if shapes(&g) != shapes(&r.graph) {
         return Err(format!(
@@ -313,7 +325,9 @@ pub fn run(a: SynthArgs) -> ExitCode {
         return usage("--timeout must be a positive number of seconds");
     }
     if a.props.is_none() && a.replace.is_none() {
-        return usage("give a target (--props FILE) or a subgraph to replace (--replace FILE:PATH)");
+        return usage(
+            "give a target (--props FILE) or a subgraph to replace (--replace FILE:PATH)",
+        );
     }
     if objective == Objective::Closest && a.replace.is_none() {
         return usage("--objective closest measures against the replaced subgraph: give --replace");
@@ -344,14 +358,28 @@ pub fn run(a: SynthArgs) -> ExitCode {
             let r = replace.as_ref().expect("checked above");
             match Target::new(r.props.clone(), Constraints::default()) {
                 Ok(t) => t,
-                Err(e) => return usage(format!("the subgraph `{}` cannot be a target: {e}", r.path)),
+                Err(e) => {
+                    return usage(format!("the subgraph `{}` cannot be a target: {e}", r.path))
+                }
             }
         }
     };
     if let Some(r) = &replace {
         // the replacement must fit the program: compare with the subgraph's boundary
-        let want: Vec<Vec<i64>> = r.props.shape.inputs.iter().map(|t| t.shape.clone()).collect();
-        let got: Vec<Vec<i64>> = target.props.shape.inputs.iter().map(|t| t.shape.clone()).collect();
+        let want: Vec<Vec<i64>> = r
+            .props
+            .shape
+            .inputs
+            .iter()
+            .map(|t| t.shape.clone())
+            .collect();
+        let got: Vec<Vec<i64>> = target
+            .props
+            .shape
+            .inputs
+            .iter()
+            .map(|t| t.shape.clone())
+            .collect();
         if want != got {
             return usage(format!(
                 "the target's input shapes {got:?} differ from those of `{}` {want:?}",
@@ -410,8 +438,14 @@ failed its re-check: {e}"
     if a.json {
         let mut v = serde_json::to_value(&outcome).unwrap_or_default();
         if let Some(o) = v.as_object_mut() {
-            o.insert("stats".into(), serde_json::to_value(&stats).unwrap_or_default());
-            o.insert("target".into(), serde_json::to_value(&target.props).unwrap_or_default());
+            o.insert(
+                "stats".into(),
+                serde_json::to_value(&stats).unwrap_or_default(),
+            );
+            o.insert(
+                "target".into(),
+                serde_json::to_value(&target.props).unwrap_or_default(),
+            );
             o.insert("ops_range".into(), serde_json::json!([lo, hi]));
             if replace.is_some() {
                 o.insert("programs".into(), serde_json::json!(programs));
@@ -456,7 +490,10 @@ failed its re-check: {e}"
             if !a.json {
                 eprintln!("unsat: {}", explanation.summary);
                 if !explanation.fields.is_empty() {
-                    eprintln!("  target fields involved: {}", explanation.fields.join(", "));
+                    eprintln!(
+                        "  target fields involved: {}",
+                        explanation.fields.join(", ")
+                    );
                 }
                 eprintln!(
                     "  help: relax one of them (depth and mixing are lower bounds), allow more ops \

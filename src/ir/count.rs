@@ -74,4 +74,3 @@ pub fn batch_of(g: &Graph) -> i64 {
         .and_then(|&i| g.nodes[i].shape.first().copied())
         .unwrap_or(1)
 }
-

@@ -64,7 +64,6 @@ pub(crate) struct Label {
 pub(crate) struct Encoded {
     pub solver: Solver,
     pub sketch: SketchKind,
-    pub k: usize,
     /// Branch A, branch B (empty for a chain), tail (empty for a chain).
     pub segs: [Vec<Slot>; 3],
     /// The tensor before each slot of each segment, and after the last.
@@ -161,36 +160,12 @@ fn compose_var(p: &[[Int; 4]], q: &[[QCell; 4]; 4]) -> Vec<[Int; 4]> {
                     let term = match &q[b][c] {
                         QCell::Const(0) => continue,
                         QCell::Const(1) => pb.clone(),
-                        QCell::Const(v) => {
-                            pb.ge(int(*v)).ite(pb, &pb.gt(int(0)).ite(&int(*v), &int(0)))
+                        QCell::Const(v) => pb
+                            .ge(int(*v))
+                            .ite(pb, &pb.gt(int(0)).ite(&int(*v), &int(0))),
+                        QCell::Var(qv) => {
+                            and(&[pb.gt(int(0)), qv.gt(int(0))]).ite(&max2(pb, qv), &int(0))
                         }
-                        QCell::Var(qv) => and(&[pb.gt(int(0)), qv.gt(int(0))])
-                            .ite(&max2(pb, qv), &int(0)),
-                    };
-                    acc = max2(&acc, &term);
-                }
-                acc
-            })
-        })
-        .collect()
-}
-
-/// `R = P ∘ Q` over the lattice (props' `Matrix::compose`): `R[a][c]` = max over `b` with `P[a][b] ≠ .`
-/// and `Q[b][c] ≠ .` of `max(P[a][b], Q[b][c])`, `.` when no `b` connects.
-fn compose(p: &[[Int; 4]], q: &Q) -> Vec<[Int; 4]> {
-    p.iter()
-        .map(|row| {
-            std::array::from_fn(|c| {
-                let mut acc = int(0);
-                for (b, pb) in row.iter().enumerate() {
-                    let qv = q[b][c] as i64;
-                    if qv == 0 {
-                        continue;
-                    }
-                    let term = if qv == 1 {
-                        pb.clone()
-                    } else {
-                        pb.ge(int(qv)).ite(pb, &pb.gt(int(0)).ite(&int(qv), &int(0)))
                     };
                     acc = max2(&acc, &term);
                 }
@@ -421,7 +396,14 @@ fn classes(p: &Problem, s: &Slot, r: &Int) -> Vec<(Bool, Q)> {
     for (rc, shape) in [(r.eq(int(2)), &r2[..]), (r.eq(int(3)), &r3[..])] {
         v.push((
             and(&[lin.clone(), rc.clone()]),
-            q_of(Op::Linear { out: 16, bias: true }, shape, shape),
+            q_of(
+                Op::Linear {
+                    out: 16,
+                    bias: true,
+                },
+                shape,
+                shape,
+            ),
         ));
         v.push((
             and(&[ln.clone(), rc.clone()]),
@@ -439,11 +421,25 @@ fn classes(p: &Problem, s: &Slot, r: &Int) -> Vec<(Bool, Q)> {
     let gn = p.is(s, OpKind::GroupNorm);
     v.push((
         and(&[gn.clone(), s.groups.eq(int(1))]),
-        q_of(Op::GroupNorm { groups: 1, eps: 1e-5 }, &r4, &r4),
+        q_of(
+            Op::GroupNorm {
+                groups: 1,
+                eps: 1e-5,
+            },
+            &r4,
+            &r4,
+        ),
     ));
     v.push((
         and(&[gn, s.groups.gt(int(1))]),
-        q_of(Op::GroupNorm { groups: 2, eps: 1e-5 }, &r4, &r4),
+        q_of(
+            Op::GroupNorm {
+                groups: 2,
+                eps: 1e-5,
+            },
+            &r4,
+            &r4,
+        ),
     ));
     let elementwise: Vec<OpKind> = p
         .lib
@@ -525,7 +521,8 @@ impl Builder<'_, '_> {
 
     fn track(&mut self, c: Bool, field: &str, text: String) {
         let lit = self.bvar("track");
-        self.solver.assert_and_track(c, &lit);
+        // an explicit assumption literal (assert_and_track loses cores in the finite-domain solver)
+        self.solver.assert(lit.implies(c));
         self.labels.push(Label {
             lit,
             field: field.to_string(),
@@ -615,7 +612,11 @@ impl Builder<'_, '_> {
                 .not()
                 .implies(s.window.eq(int(lib.windows[0]))),
         );
-        sv.assert(s.act.not().implies(s.op.eq(int(valid.first().copied().unwrap_or(0)))));
+        sv.assert(
+            s.act
+                .not()
+                .implies(s.op.eq(int(valid.first().copied().unwrap_or(0)))),
+        );
         s
     }
 
@@ -723,18 +724,16 @@ impl Builder<'_, '_> {
                     ]);
                     and(&[b.r.eq(&a.r), same_x(0), or(&[r2, r3])])
                 }
-                OpKind::BatchNorm => and(&[
-                    keep.clone(),
-                    or(&[a.r.eq(int(2)), a.r.eq(int(4))]),
-                ]),
+                OpKind::BatchNorm => and(&[keep.clone(), or(&[a.r.eq(int(2)), a.r.eq(int(4))])]),
                 OpKind::LayerNorm => and(&[keep.clone(), r23.clone()]),
                 OpKind::GroupNorm => {
                     let mut v = vec![keep.clone(), r4.clone()];
                     for &g in &lib.groups {
-                        v.push(s.groups.eq(int(g)).implies(and(&[
-                            self.divisible(&a.x[1], g),
-                            a.x[1].ge(int(2 * g)),
-                        ])));
+                        v.push(
+                            s.groups
+                                .eq(int(g))
+                                .implies(and(&[self.divisible(&a.x[1], g), a.x[1].ge(int(2 * g))])),
+                        );
                     }
                     and(&v)
                 }
@@ -742,12 +741,14 @@ impl Builder<'_, '_> {
                 OpKind::AvgPool | OpKind::MaxPool => {
                     let mut v = vec![r4.clone(), b.r.eq(int(4)), same_x(0), same_x(1)];
                     for &w in &lib.windows {
-                        v.push(and(&[s.pool.eq(int(0)), s.window.eq(int(w))]).implies(and(&[
-                            floor_div(&b.x[2], &a.x[2], w),
-                            floor_div(&b.x[3], &a.x[3], w),
-                            a.x[2].gt(int(w)),
-                            a.x[3].gt(int(w)),
-                        ])));
+                        v.push(
+                            and(&[s.pool.eq(int(0)), s.window.eq(int(w))]).implies(and(&[
+                                floor_div(&b.x[2], &a.x[2], w),
+                                floor_div(&b.x[3], &a.x[3], w),
+                                a.x[2].gt(int(w)),
+                                a.x[3].gt(int(w)),
+                            ])),
+                        );
                     }
                     v.push(s.pool.eq(int(1)).implies(spatial_same.clone()));
                     v.push(s.pool.eq(int(2)).implies(and(&[
@@ -814,13 +815,19 @@ impl Builder<'_, '_> {
         c.push(eq_m(&b.m, &r));
         // bounds of every dim
         let mut bounds = vec![b.x[1].ge(int(1)), b.x[1].le(int(p.max_feat))];
-        bounds.push(b.r.eq(int(2)).implies(and(&[b.x[2].eq(int(0)), b.x[3].eq(int(0))])));
+        bounds.push(
+            b.r.eq(int(2))
+                .implies(and(&[b.x[2].eq(int(0)), b.x[3].eq(int(0))])),
+        );
         bounds.push(b.r.eq(int(3)).implies(and(&[
             b.x[2].ge(int(1)),
             b.x[2].le(int(p.max_feat)),
             b.x[3].eq(int(0)),
         ])));
-        bounds.push(b.r.eq(int(4)).implies(and(&[b.x[2].ge(int(1)), b.x[3].ge(int(1))])));
+        bounds.push(
+            b.r.eq(int(4))
+                .implies(and(&[b.x[2].ge(int(1)), b.x[3].ge(int(1))])),
+        );
         c.extend(bounds);
         let active = and(&c);
         self.solver.assert(s.act.implies(active));
@@ -840,7 +847,7 @@ impl Builder<'_, '_> {
         // conv
         let hw = lin_mul(&b.x[3], &b.x[2], &p.spatial);
         let e = lin_mul(&b.x[1], &hw, &p.spatial2); // output elements
-        // t · (Cin / groups), by enumerating Cin (groups divide Cin where allowed); depthwise: t · 1
+                                                    // t · (Cin / groups), by enumerating Cin (groups divide Cin where allowed); depthwise: t · 1
         let by_groups = |t: &Int| -> Int {
             let mut acc = t.clone();
             for &g in gs.iter().rev() {
@@ -885,8 +892,7 @@ impl Builder<'_, '_> {
         let macs = conv.ite(&conv_macs, &lin.ite(&lin_macs, &zero));
         let pv = self.ivar("params", (0, 1 << 50));
         let mv = self.ivar("macs", (0, 1 << 55));
-        self.solver
-            .assert(pv.eq(s.act.ite(&params, &zero)));
+        self.solver.assert(pv.eq(s.act.ite(&params, &zero)));
         self.solver.assert(mv.eq(s.act.ite(&macs, &zero)));
         // the enumerations above are exact only for sizes in their domains
         let conv_dom = and(&[
@@ -928,7 +934,12 @@ impl Builder<'_, '_> {
 }
 
 /// Encodes a sketch of `k` ops (a join counts as one) for the problem.
-pub(crate) fn encode(p: &Problem, sketch: SketchKind, k: usize, target: &Target) -> Option<Encoded> {
+pub(crate) fn encode(
+    p: &Problem,
+    sketch: SketchKind,
+    k: usize,
+    target: &Target,
+) -> Option<Encoded> {
     if k == 0 || (sketch != SketchKind::Chain && k < 2) {
         return None;
     }
@@ -966,7 +977,11 @@ pub(crate) fn encode(p: &Problem, sketch: SketchKind, k: usize, target: &Target)
         SketchKind::Chain => {
             let (a, sa) = bld.segment(&x0, k, true, rin);
             let out = sa.last().cloned().unwrap_or(x0.clone());
-            ([a, Vec::new(), Vec::new()], [sa, Vec::new(), Vec::new()], out)
+            (
+                [a, Vec::new(), Vec::new()],
+                [sa, Vec::new(), Vec::new()],
+                out,
+            )
         }
         SketchKind::Add | SketchKind::Concat => {
             let body = k - 1;
@@ -1034,11 +1049,7 @@ pub(crate) fn encode(p: &Problem, sketch: SketchKind, k: usize, target: &Target)
             let all: Vec<(&Bool, i32)> = acts.into_iter().chain(tail_acts).collect();
             let n = (k - 1) as i32;
             let count = Bool::pb_eq(&all, n);
-            bld.track(
-                count,
-                "constraints.max_ops",
-                format!("exactly {k} ops"),
-            );
+            bld.track(count, "constraints.max_ops", format!("exactly {k} ops"));
             let out = st.last().cloned().unwrap_or(j.clone());
             ([a, b, t], [sa, sb, st], out)
         }
@@ -1138,7 +1149,6 @@ pub(crate) fn encode(p: &Problem, sketch: SketchKind, k: usize, target: &Target)
     Some(Encoded {
         solver: bld.solver,
         sketch,
-        k,
         segs,
         states,
         labels: bld.labels,
@@ -1171,9 +1181,7 @@ pub(crate) fn check(e: &Encoded, ms: u64, assumptions: &[Bool]) -> SatResult {
     let mut params = z3::Params::new();
     params.set_u32("timeout", ms.clamp(1, u32::MAX as u64) as u32);
     e.solver.set_params(&params);
-    if assumptions.is_empty() {
-        e.solver.check()
-    } else {
-        e.solver.check_assumptions(assumptions)
-    }
+    let mut all: Vec<Bool> = e.labels.iter().map(|l| l.lit.clone()).collect();
+    all.extend(assumptions.iter().cloned());
+    e.solver.check_assumptions(&all)
 }

@@ -125,7 +125,9 @@ pub enum SynthError {
 impl fmt::Display for SynthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SynthError::Internal(m) => write!(f, "internal error in synthesis (please report): {m}"),
+            SynthError::Internal(m) => {
+                write!(f, "internal error in synthesis (please report): {m}")
+            }
         }
     }
 }
@@ -151,17 +153,28 @@ pub fn op_range(t: &Target, o: &Options) -> (usize, usize) {
         hi = m;
         lo = lo.min(hi);
     }
-    (lo, hi.min(64))
+    (lo.min(MAX_OPS), hi.min(MAX_OPS))
 }
 
-/// Synthesizes programs for a target.
+/// The largest sketch (ops) synthesis encodes; deepening ranges above it are clipped (and say so).
+pub const MAX_OPS: usize = 64;
+
+/// Synthesizes programs for a target. Each call runs in a fresh z3 context, so results depend only on
+/// the target and the options (not on earlier calls in the process).
 pub fn synthesize(t: &Target, o: &Options) -> Result<(Outcome, Stats), SynthError> {
+    z3::with_z3_config(&z3::Config::new(), || synthesize_in(t, o))
+}
+
+fn synthesize_in(t: &Target, o: &Options) -> Result<(Outcome, Stats), SynthError> {
     let start = Instant::now();
     let deadline = start + o.timeout;
     let (lo, hi) = op_range(t, o);
     let need_cost = t.constraints.max_params.is_some()
         || t.constraints.max_flops.is_some()
-        || matches!(o.objective, Objective::FewestParams | Objective::FewestFlops);
+        || matches!(
+            o.objective,
+            Objective::FewestParams | Objective::FewestFlops
+        );
     let reference = if o.objective == Objective::Closest {
         o.reference.clone()
     } else {
@@ -265,7 +278,8 @@ pub fn synthesize(t: &Target, o: &Options) -> Result<(Outcome, Stats), SynthErro
                             .solver
                             .get_reason_unknown()
                             .unwrap_or_else(|| "unknown".into());
-                        let why: String = why.lines().next().unwrap_or("").chars().take(160).collect();
+                        let why: String =
+                            why.lines().next().unwrap_or("").chars().take(160).collect();
                         let why = if why.contains("timeout") || why.contains("canceled") {
                             format!(
                                 "z3 gave up on the {} sketch of {k} ops: the time limit of {:?} ran out ({why})",
@@ -273,7 +287,10 @@ pub fn synthesize(t: &Target, o: &Options) -> Result<(Outcome, Stats), SynthErro
                                 o.timeout
                             )
                         } else {
-                            format!("z3 gave up on the {} sketch of {k} ops ({why})", sketch.name())
+                            format!(
+                                "z3 gave up on the {} sketch of {k} ops ({why})",
+                                sketch.name()
+                            )
                         };
                         unknown.get_or_insert(why);
                         break;
@@ -320,7 +337,17 @@ pub fn synthesize(t: &Target, o: &Options) -> Result<(Outcome, Stats), SynthErro
     let mut fields: Vec<String> = conflicts.iter().map(|(f, _)| f.clone()).collect();
     fields.sort();
     fields.dedup();
-    let texts: Vec<String> = conflicts.iter().map(|(_, t)| t.clone()).collect();
+    let mut texts: Vec<String> = Vec::new();
+    for (f, t) in &conflicts {
+        let t = if f == "constraints.max_ops" {
+            format!("at most {hi} ops")
+        } else {
+            t.clone()
+        };
+        if !texts.contains(&t) {
+            texts.push(t);
+        }
+    }
     let summary = if texts.is_empty() {
         format!("no {sk} program of {ops} exists with this op library")
     } else {
@@ -382,7 +409,6 @@ fn check_with_hints(
 #[derive(Clone, Debug)]
 struct Step {
     op: Op,
-    out: Vec<i64>,
 }
 
 /// A model as a program: branch A, branch B, the join, the tail.
@@ -481,7 +507,7 @@ fn extract(p: &Problem, e: &Encoded, m: &z3::Model) -> Candidate {
                 OpKind::Flatten => Op::Flatten { start: 1 },
                 OpKind::Transpose => Op::Transpose { d0: 1, d1: 2 },
             };
-            v.push(Step { op, out });
+            v.push(Step { op });
         }
         v
     };
@@ -745,4 +771,83 @@ pub fn op_sequence(g: &Graph, nodes: &[usize]) -> Vec<OpKind> {
             Some(k)
         })
         .collect()
+}
+
+/// A block instance of a graph as a synthesis target.
+#[derive(Clone, Debug)]
+pub struct Instance {
+    /// The instance path (`h_1`, `stage2.block1`).
+    pub path: String,
+    /// Its properties (the identity target).
+    pub props: Props,
+    /// Its op count (params excluded), the `n` of iterative deepening.
+    pub ops: usize,
+    /// Its op sequence (the `closest` objective's reference).
+    pub reference: Vec<OpKind>,
+}
+
+/// The block instances of a graph that synthesis can target — every proper prefix of a node path
+/// (a call of a block, a `repeat`, one iteration) whose subgraph has one input and one output — with
+/// duplicates (same boundary shapes, producer kind, depths and mixing) removed.
+pub fn instances(g: &Graph) -> Vec<Instance> {
+    use crate::ir::subgraph::Subgraph;
+    let mut prefixes: Vec<String> = Vec::new();
+    for n in &g.nodes {
+        let parts: Vec<&str> = n.path.split('.').collect();
+        if parts.first() == Some(&"inputs") {
+            continue;
+        }
+        for k in 1..parts.len() {
+            let p = parts[..k].join(".");
+            if !prefixes.contains(&p) {
+                prefixes.push(p);
+            }
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for p in prefixes {
+        let Ok(sub) = Subgraph::by_path(g, &p) else {
+            continue;
+        };
+        if sub.inputs.len() != 1 || sub.outputs.len() != 1 {
+            continue;
+        }
+        let Ok(props) = crate::props::infer(g, &sub) else {
+            continue;
+        };
+        let key = format!(
+            "{:?}{:?}{:?}{:?}{:?}",
+            props.shape.inputs[0].shape,
+            props.shape.inputs[0].producer,
+            props.shape.outputs[0].shape,
+            props
+                .depth
+                .pairs
+                .iter()
+                .map(|d| d.depth)
+                .collect::<Vec<_>>(),
+            props
+                .mixing
+                .pairs
+                .iter()
+                .map(|m| m.matrix.to_string())
+                .collect::<Vec<_>>()
+        );
+        if !seen.insert(key) {
+            continue;
+        }
+        let ops = sub
+            .nodes
+            .iter()
+            .filter(|&&i| !matches!(g.nodes[i].op, Op::Param { .. }))
+            .count();
+        out.push(Instance {
+            path: p,
+            reference: op_sequence(g, &sub.nodes),
+            props,
+            ops,
+        });
+    }
+    out
 }

@@ -233,7 +233,14 @@ fn err(field: impl Into<String>, message: impl Into<String>) -> TargetError {
     }
 }
 
-const TOP_FIELDS: &[&str] = &["source", "inputs", "outputs", "depth", "mixing", "constraints"];
+const TOP_FIELDS: &[&str] = &[
+    "source",
+    "inputs",
+    "outputs",
+    "depth",
+    "mixing",
+    "constraints",
+];
 
 #[derive(Deserialize)]
 struct Raw {
@@ -259,9 +266,12 @@ pub fn parse(text: &str) -> Result<Target, TargetError> {
         message: format!("not valid JSON: {e}"),
         position: Some((e.line(), e.column())),
     })?;
-    let obj = value
-        .as_object()
-        .ok_or_else(|| err("", "a target is a JSON object (the output of `nasc props --json`)"))?;
+    let obj = value.as_object().ok_or_else(|| {
+        err(
+            "",
+            "a target is a JSON object (the output of `nasc props --json`)",
+        )
+    })?;
     for k in obj.keys() {
         if !TOP_FIELDS.contains(&k.as_str()) {
             let hint = crate::check::program::closest(k, TOP_FIELDS.iter().copied())
@@ -523,7 +533,9 @@ fn library(c: &Constraints, rin: usize, rout: usize) -> Result<Library, TargetEr
         for (i, g) in v.iter().enumerate() {
             match g {
                 serde_json::Value::String(s) if s == "depthwise" => depthwise = true,
-                serde_json::Value::Number(n) if n.as_i64().is_some_and(|g| (1..=256).contains(&g)) => {
+                serde_json::Value::Number(n)
+                    if n.as_i64().is_some_and(|g| (1..=256).contains(&g)) =>
+                {
                     let g = n.as_i64().unwrap_or(1);
                     if g > 1 && !groups.contains(&g) {
                         groups.push(g);
@@ -602,7 +614,10 @@ fn library(c: &Constraints, rin: usize, rout: usize) -> Result<Library, TargetEr
         }
     }
     if c.max_ops == Some(0) {
-        return Err(err("constraints.max_ops", "a program needs at least one op"));
+        return Err(err(
+            "constraints.max_ops",
+            "a program needs at least one op",
+        ));
     }
     if c.max_ops.is_some_and(|m| m > 64) || c.min_ops.is_some_and(|m| m > 64) {
         return Err(err(
@@ -612,7 +627,10 @@ fn library(c: &Constraints, rin: usize, rout: usize) -> Result<Library, TargetEr
     }
     for (f, v) in [("max_params", c.max_params), ("max_flops", c.max_flops)] {
         if v.is_some_and(|v| v < 0) {
-            return Err(err(format!("constraints.{f}"), "a budget cannot be negative"));
+            return Err(err(
+                format!("constraints.{f}"),
+                "a budget cannot be negative",
+            ));
         }
     }
     if rin != rout && !(rin == 4 && rout == 2) {

@@ -10,6 +10,7 @@ mod lsp;
 mod props;
 mod props_oracle;
 mod syntax;
+mod synth;
 mod tidy;
 
 use std::path::{Path, PathBuf};
