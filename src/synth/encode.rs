@@ -49,7 +49,9 @@ pub(crate) struct Slot {
 pub(crate) struct St {
     pub r: Int,
     pub x: [Int; 4],
-    pub m: Vec<[Int; 4]>,
+    /// Mixing, unary: `m[a][c][t]` ⇔ entry (a, c) ≥ t + 1 (`o`, `m`, `a`), so the lattice's max and
+    /// composition are plain Boolean formulas.
+    pub m: Vec<[[Bool; 3]; 4]>,
     pub d: Int,
     pub nl: Bool,
 }
@@ -144,42 +146,53 @@ fn identity_q() -> Q {
     q
 }
 
-/// One cell of a slot's per-op matrix: a constant, or a term over the slot's op and kwargs.
+/// One cell of a slot's per-op matrix: a constant, or thresholds (≥ o, ≥ m, ≥ a) over the slot's op
+/// and kwargs.
 enum QCell {
-    Const(i64),
-    Var(Int),
+    Const(u8),
+    Var([Bool; 3]),
 }
 
-/// [`compose`] with a per-op matrix whose cells may be terms.
-fn compose_var(p: &[[Int; 4]], q: &[[QCell; 4]; 4]) -> Vec<[Int; 4]> {
+/// `R = P ∘ Q` over the lattice (props' `Matrix::compose`): `R[a][c]` = max over `b` with `P[a][b] ≠ .`
+/// and `Q[b][c] ≠ .` of `max(P[a][b], Q[b][c])`, `.` when no `b` connects. In thresholds:
+/// `R ≥ t` ⇔ some `b` connects and `P[a][b] ≥ t` or `Q[b][c] ≥ t`.
+fn compose_var(p: &[[[Bool; 3]; 4]], q: &[[QCell; 4]; 4]) -> Vec<[[Bool; 3]; 4]> {
     p.iter()
         .map(|row| {
             std::array::from_fn(|c| {
-                let mut acc = int(0);
-                for (b, pb) in row.iter().enumerate() {
-                    let term = match &q[b][c] {
-                        QCell::Const(0) => continue,
-                        QCell::Const(1) => pb.clone(),
-                        QCell::Const(v) => pb
-                            .ge(int(*v))
-                            .ite(pb, &pb.gt(int(0)).ite(&int(*v), &int(0))),
-                        QCell::Var(qv) => {
-                            and(&[pb.gt(int(0)), qv.gt(int(0))]).ite(&max2(pb, qv), &int(0))
+                std::array::from_fn(|t| {
+                    let mut any = Vec::new();
+                    for (b, pb) in row.iter().enumerate() {
+                        match &q[b][c] {
+                            QCell::Const(0) => {}
+                            QCell::Const(v) => {
+                                if *v as usize > t {
+                                    any.push(pb[0].clone());
+                                } else {
+                                    any.push(pb[t].clone());
+                                }
+                            }
+                            QCell::Var(qv) => any.push(and(&[
+                                pb[0].clone(),
+                                qv[0].clone(),
+                                or(&[pb[t].clone(), qv[t].clone()]),
+                            ])),
                         }
-                    };
-                    acc = max2(&acc, &term);
-                }
-                acc
+                    }
+                    or(&any)
+                })
             })
         })
         .collect()
 }
 
-fn eq_m(a: &[[Int; 4]], b: &[[Int; 4]]) -> Bool {
+fn eq_m(a: &[[[Bool; 3]; 4]], b: &[[[Bool; 3]; 4]]) -> Bool {
     let mut v = Vec::new();
     for (ra, rb) in a.iter().zip(b) {
         for (x, y) in ra.iter().zip(rb) {
-            v.push(x.eq(y));
+            for (u, w) in x.iter().zip(y) {
+                v.push(u.eq(w));
+            }
         }
     }
     and(&v)
@@ -546,7 +559,7 @@ impl Builder<'_, '_> {
                 _ => self.ivar("x", (0, self.p.max_dim)),
             }),
             m: (0..rows)
-                .map(|_| std::array::from_fn(|_| self.ivar("m", (0, 3))))
+                .map(|_| std::array::from_fn(|_| std::array::from_fn(|_| self.bvar("m"))))
                 .collect(),
             d: self.ivar("d", (0, 512)),
             nl: self.bvar("nl"),
@@ -801,13 +814,16 @@ impl Builder<'_, '_> {
             std::array::from_fn(|c| {
                 let first = cls.first().map(|(_, q)| q[b][c]).unwrap_or(0);
                 if cls.iter().all(|(_, q)| q[b][c] == first) {
-                    QCell::Const(first as i64)
+                    QCell::Const(first)
                 } else {
-                    let mut acc = int(0);
-                    for (cond, q) in cls.iter().rev() {
-                        acc = cond.ite(&int(q[b][c] as i64), &acc);
-                    }
-                    QCell::Var(acc)
+                    // the classes partition the slot's possible ops: ≥ t iff a class with ≥ t holds
+                    QCell::Var(std::array::from_fn(|t| {
+                        or(&cls
+                            .iter()
+                            .filter(|(_, q)| q[b][c] as usize > t)
+                            .map(|(cond, _)| cond.clone())
+                            .collect::<Vec<_>>())
+                    }))
                 }
             })
         });
@@ -967,7 +983,9 @@ pub(crate) fn encode(
         }
         for (a, row) in x0.m.iter().enumerate() {
             for (c, v) in row.iter().enumerate() {
-                sv.assert(v.eq(int(if a == c { 1 } else { 0 })));
+                sv.assert(v[0].eq(Bool::from_bool(a == c)));
+                sv.assert(v[1].not());
+                sv.assert(v[2].not());
             }
         }
         sv.assert(x0.d.eq(int(0)));
@@ -1036,7 +1054,9 @@ pub(crate) fn encode(
                 }
                 for (r, (ra, rb)) in j.m.iter().zip(ea.m.iter().zip(&eb.m)) {
                     for c in 0..4 {
-                        sv.assert(r[c].eq(max2(&ra[c], &rb[c])));
+                        for t in 0..3 {
+                            sv.assert(r[c][t].eq(or(&[ra[c][t].clone(), rb[c][t].clone()])));
+                        }
                     }
                 }
                 let da = &ea.d + ea.nl.ite(&int(1), &int(0));
@@ -1082,7 +1102,7 @@ pub(crate) fn encode(
                     continue;
                 }
                 bld.track(
-                    v.ge(int(t as i64)),
+                    v[t as usize - 1].clone(),
                     &format!("mixing[{i}]"),
                     format!(
                         "mixing {} → {} at ({} → {}) ≥ `{}`",

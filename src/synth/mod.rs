@@ -193,9 +193,17 @@ fn synthesize_in(t: &Target, o: &Options) -> Result<(Outcome, Stats), SynthError
                 unknown.get_or_insert_with(|| format!("the time limit of {:?} ran out", o.timeout));
                 break 'outer;
             }
+            let t_enc = Instant::now();
             let Some(enc) = encode::encode(&problem, sketch, k, t) else {
                 continue;
             };
+            if std::env::var_os("NASC_SYNTH_TRACE").is_some() {
+                eprintln!(
+                    "trace: {} k={k}: encoded in {:?}",
+                    sketch.name(),
+                    t_enc.elapsed()
+                );
+            }
             stats.sketches += 1;
             let mut best: Option<i64> = None;
             loop {
@@ -231,6 +239,11 @@ fn synthesize_in(t: &Target, o: &Options) -> Result<(Outcome, Stats), SynthError
                                 .unwrap_or(0),
                         };
                         enc.solver.assert(encode::block(&enc, &model));
+                        // different kwargs can print the same program (a factor `x2` and `out`
+                        // giving the same channels): distinct means distinct text
+                        if found.iter().any(|(f, _)| f.nasl == sol.nasl) {
+                            continue;
+                        }
                         found.push((sol, score));
                         match o.objective {
                             Objective::None => {
