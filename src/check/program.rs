@@ -114,7 +114,7 @@ pub fn load_text(path: &Path, text: &str, reader: &dyn FileReader) -> Program {
     }
     impl FileReader for Overlay<'_> {
         fn read(&self, p: &Path) -> std::io::Result<String> {
-            if p == self.path {
+            if p == self.path || normalize(p) == self.path {
                 Ok(self.text.to_string())
             } else {
                 self.inner.read(p)

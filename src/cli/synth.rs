@@ -183,7 +183,8 @@ enclosing instance, or use `nasc props --block {path} --json` and `nasc synth --
 }
 
 /// The program text with `let PATH = …` calling the synthesized block instead, and the block appended.
-fn splice_source(r: &Replace, block: &str, name: &str) -> Result<String, String> {
+/// Returns the text and the path the new instance has in it.
+fn splice_source(r: &Replace, block: &str, name: &str) -> Result<(String, String), String> {
     let fid = crate::base::FileId::default();
     let parsed = crate::syntax::parse(fid, &r.text);
     let module = &parsed.module;
@@ -194,16 +195,31 @@ fn splice_source(r: &Replace, block: &str, name: &str) -> Result<String, String>
         .find(|b| b.kind == crate::syntax::ast::BlockKind::Network)
         .or_else(|| module.items.last())
         .ok_or("the file defines no block")?;
-    let (_, idx) = let_paths(entry)
-        .into_iter()
-        .find(|(seg, _)| *seg == r.path)
-        .ok_or_else(|| {
-            format!(
-                "no top-level `let` of `{}` has path `{}`",
-                entry.name.name, r.path
-            )
-        })?;
-    let stmt = &entry.body.stmts[idx];
+    // a top-level `let` named by the path, else the block's result when it is a call of that name
+    let (value, idx, what) = match let_paths(entry).into_iter().find(|(seg, _)| *seg == r.path) {
+        Some((_, idx)) => {
+            let st = &entry.body.stmts[idx];
+            (&st.value, idx, format!("let {} = …", st.name.name))
+        }
+        None => {
+            let res = &*entry.body.result;
+            let callee = match &res.kind {
+                crate::syntax::ast::ExprKind::Call(f, _) => match &f.kind {
+                    crate::syntax::ast::ExprKind::Name(id) => Some(id.name.clone()),
+                    crate::syntax::ast::ExprKind::Path(_, id) => Some(id.name.clone()),
+                    _ => None,
+                },
+                _ => None,
+            };
+            if callee.as_deref() != Some(r.path.as_str()) {
+                return Err(format!(
+                    "no top-level `let` of `{}` has path `{}`, and its result is not a call of `{}`",
+                    entry.name.name, r.path, r.path
+                ));
+            }
+            (res, entry.body.stmts.len(), "the result".to_string())
+        }
+    };
     // the argument: the name in the expression that refers to the subgraph's input
     let input = r
         .props
@@ -214,7 +230,7 @@ fn splice_source(r: &Replace, block: &str, name: &str) -> Result<String, String>
         .unwrap_or_default();
     let lets = let_paths(entry);
     let mut arg = None;
-    let mut stack = vec![&stmt.value];
+    let mut stack = vec![value];
     let mut names = Vec::new();
     while let Some(e) = stack.pop() {
         if let crate::syntax::ast::ExprKind::Name(id) = &e.kind {
@@ -238,12 +254,9 @@ fn splice_source(r: &Replace, block: &str, name: &str) -> Result<String, String>
         }
     }
     let arg = arg.ok_or_else(|| {
-        format!(
-            "cannot tell which name in `let {} = …` carries the subgraph's input `{input}`",
-            stmt.name.name
-        )
+        format!("cannot tell which name in {what} carries the subgraph's input `{input}`")
     })?;
-    let (s, e) = (stmt.value.span.start as usize, stmt.value.span.end as usize);
+    let (s, e) = (value.span.start as usize, value.span.end as usize);
     let mut out = String::new();
     out.push_str(&r.text[..s]);
     out.push_str(&format!("{name}({arg})"));
@@ -257,11 +270,17 @@ fn splice_source(r: &Replace, block: &str, name: &str) -> Result<String, String>
     if reparsed.diagnostics.iter().any(|d| d.is_error()) {
         return Err("the spliced program does not parse".into());
     }
-    Ok(crate::syntax::print_module(&reparsed.module))
+    // a `let` keeps its path; a result call is named by the callee, now the synthesized block
+    let new_path = if idx < entry.body.stmts.len() {
+        r.path.clone()
+    } else {
+        name.to_string()
+    };
+    Ok((crate::syntax::print_module(&reparsed.module), new_path))
 }
 
 /// Checks the spliced program: no errors, same output shapes, and the new instance satisfies the target.
-fn verify_spliced(r: &Replace, text: &str, target: &Props) -> Result<(), String> {
+fn verify_spliced(r: &Replace, text: &str, path: &str, target: &Props) -> Result<(), String> {
     let prog = crate::check::load_text(&r.file, text, &crate::check::DiskReader);
     let checked = crate::check::check_program(prog);
     if checked.has_errors() {
@@ -294,7 +313,7 @@ fn verify_spliced(r: &Replace, text: &str, target: &Props) -> Result<(), String>
             shapes(&g)
         ));
     }
-    let sub = crate::ir::subgraph::Subgraph::by_path(&g, &r.path).map_err(|e| e.to_string())?;
+    let sub = crate::ir::subgraph::Subgraph::by_path(&g, path).map_err(|e| e.to_string())?;
     let p = crate::props::infer(&g, &sub)
         .map_err(|e| e.to_string())?
         .renamed_like(target);
@@ -421,7 +440,7 @@ pub fn run(a: SynthArgs) -> ExitCode {
     if let (Some(r), Outcome::Sat { solutions }) = (&replace, &outcome) {
         for s in solutions {
             match splice_source(r, &s.nasl, &name)
-                .and_then(|t| verify_spliced(r, &t, &target.props).map(|_| t))
+                .and_then(|(t, p)| verify_spliced(r, &t, &p, &target.props).map(|_| t))
             {
                 Ok(t) => programs.push(t),
                 Err(e) => {
@@ -471,6 +490,12 @@ failed its re-check: {e}"
                         print!("{}", s.nasl);
                     }
                 }
+            }
+            if objective != Objective::None && !stats.optimal {
+                eprintln!(
+                    "note: the time limit ended the search for better programs; the best found is \
+printed (not proven optimal; raise --timeout)"
+                );
             }
             let sum: Vec<String> = solutions
                 .iter()

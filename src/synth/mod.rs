@@ -114,6 +114,9 @@ pub struct Stats {
     pub solver_calls: usize,
     pub sketches: usize,
     pub elapsed_ms: f64,
+    /// With an objective: whether the whole op range was searched to the end (the result is optimal
+    /// within the sketches), or the time limit cut the search (the best found is returned).
+    pub optimal: bool,
 }
 
 /// A failure that is not an answer: a model that the re-check rejected (a bug in the encoding).
@@ -318,6 +321,7 @@ fn synthesize_in(t: &Target, o: &Options) -> Result<(Outcome, Stats), SynthError
         }
     }
     stats.elapsed_ms = start.elapsed().as_secs_f64() * 1e3;
+    stats.optimal = o.objective != Objective::None && unknown.is_none();
     if !found.is_empty() {
         if o.objective != Objective::None {
             found.sort_by_key(|(_, s)| *s);
