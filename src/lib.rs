@@ -6,6 +6,7 @@
 //! .nasl ──syntax──▶ AST ──check──▶ checked program (symbolic shapes, diagnostics)
 //!                                        └──ir──▶ op graph of one architecture (concrete shapes, paths)
 //!                                                   └──props──▶ (shape, depth, mixing) on an e-graph
+//!                                                               └──synth──▶ z3: target properties → NASL
 //!                                                   └──lower──▶ libtorch network: train, eval, cost, export
 //!                                                               (data: datasets, splits, batches)
 //! ```

@@ -19,6 +19,7 @@ Examples:
   nasc shapes examples/cifarnet.nasl   the inferred shape of every binding
   nasc fmt --check examples/*.nasl     fail if a file is not in canonical form
   nasc fmt model.nasl                  rewrite a file in canonical form
+  nasc synth --replace examples/cifarnet.nasl:h_1   synthesize a new block with the same properties (z3)
   nasc lsp                             the language server, for editors (docs/editor.md)
 
 The language is described in docs/language.md, every diagnostic code in docs/diagnostics.md.";

@@ -961,7 +961,7 @@ pub(crate) fn encode(
     }
     // Every integer is bounded and every constraint linear without div/mod: z3's finite-domain solver
     // (bit-blasting to SAT) is several times faster than the general arithmetic one on these sketches.
-    let solver = Solver::new_for_logic("QF_FD").unwrap_or_else(Solver::new);
+    let solver = Solver::new_for_logic("QF_FD").unwrap_or_default();
     let mut bld = Builder {
         p,
         solver,
