@@ -219,7 +219,7 @@ fn synthesize_in(t: &Target, o: &Options) -> Result<(Outcome, Stats), SynthError
                 }
                 let hints = match o.seed {
                     Some(_) => random_hints(&problem, &enc, &mut rng),
-                    None => Vec::new(),
+                    None => pattern_hints(&problem, &enc),
                 };
                 let (res, _) = check_with_hints(&enc, left, hints, &mut stats);
                 match res {
@@ -385,6 +385,38 @@ fn synthesize_in(t: &Target, o: &Options) -> Result<(Outcome, Stats), SynthError
         },
         stats,
     ))
+}
+
+/// The default preferences (no seed): the classic layer pattern — conv → batch_norm → relu on images,
+/// linear → layer_norm → gelu on features and tokens — repeated along each branch. They make programs
+/// read like the networks people write and guide z3 on long sketches; like seeded hints they are
+/// assumptions, dropped where they conflict with the target.
+fn pattern_hints(p: &Problem, e: &Encoded) -> Vec<Bool> {
+    let pattern: &[OpKind] = if p.in_shape.len() == 4 {
+        &[
+            OpKind::Conv,
+            OpKind::BatchNorm,
+            OpKind::Act(crate::ir::Activation::Relu),
+        ]
+    } else {
+        &[
+            OpKind::Linear,
+            OpKind::LayerNorm,
+            OpKind::Act(crate::ir::Activation::Gelu),
+        ]
+    };
+    // after a linear producer, start with the activation (pre-activation order): every op then counts
+    let phase = if p.producer_nl { 0 } else { 2 };
+    let mut v = Vec::new();
+    for seg in &e.segs {
+        for (i, s) in seg.iter().enumerate() {
+            let want = pattern[(i + phase) % pattern.len()];
+            if let Some(k) = p.lib.ops.iter().position(|&o| o == want) {
+                v.push(s.op.eq(Int::from_i64(k as i64)));
+            }
+        }
+    }
+    v
 }
 
 /// Seeded preferences: each active-able slot prefers a random op. Used as assumptions and dropped (by
