@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the embedded default: check every bundled example and stdlib module, verify they are in
-# canonical form, print the inferred shapes of two examples and the cost of three, then lower the small
+# canonical form, print the inferred shapes of two examples and the cost of three, synthesize a replacement
+# for a CifarNet block from its properties with z3, then lower the small
 # Fashion-MNIST CNN to libtorch, train it for one epoch on CPU and print its validation accuracy.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -21,6 +22,14 @@ for f in cifarnet resnet50 mobilenet_v2; do
   echo "== nasc cost examples/$f.nasl (totals)"
   $nasc cost examples/$f.nasl | tail -3
 done
+echo
+echo "== nasc props examples/cifarnet.nasl --block h_1 (the properties of one block)"
+$nasc props examples/cifarnet.nasl --block h_1
+echo "== nasc synth --props h_1.json --count 3 --seed 1 (z3: three new blocks with those properties)"
+tprops=$(mktemp)
+$nasc props examples/cifarnet.nasl --block h_1 --json > "$tprops"
+$nasc synth --props "$tprops" --count 3 --seed 1
+rm -f "$tprops"
 echo
 echo "== nasc train examples/fmnist_cnn.nasl --epochs 1 (Fashion-MNIST, CPU, 55,000 train / 5,000 validation images)"
 ckpt=$(mktemp -d)

@@ -487,7 +487,20 @@ failed its re-check: {e}"
                         if i > 0 {
                             println!();
                         }
-                        print!("{}", s.nasl);
+                        // several blocks in one output: number them so the file checks as a whole
+                        let text = if solutions.len() > 1 {
+                            s.nasl.replacen(
+                                &format!("block {name}("),
+                                &format!("block {name}_{}(", i + 1),
+                                1,
+                            )
+                        } else {
+                            s.nasl.clone()
+                        };
+                        print!("{text}");
+                        if !text.ends_with('\n') {
+                            println!();
+                        }
                     }
                 }
             }

@@ -404,6 +404,14 @@ fn cli_props_round_trip_and_exit_codes() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["result"], "sat");
     assert_eq!(v["solutions"].as_array().unwrap().len(), 2);
+    // several programs in one output form one file that checks
+    let (code, out, err) = nasc(&["synth", "--props", t.to_str().unwrap(), "--count", "3"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.matches("\nblock synth_").count(), 3, "{out}");
+    let f = dir.join("three.nasl");
+    std::fs::write(&f, &out).unwrap();
+    let (code, _, err) = nasc(&["check", f.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
     // impossible: exit 1 with an explanation
     let mut j: serde_json::Value = serde_json::from_str(&props).unwrap();
     j["depth"][0]["depth"] = serde_json::json!(40);
