@@ -419,6 +419,20 @@ pub fn run(a: SynthArgs) -> ExitCode {
         Some(r) if a.name == "synth" => format!("synth_{}", r.path),
         _ => a.name.clone(),
     };
+    let bar = if !a.json && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        let b = indicatif::ProgressBar::new_spinner();
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {elapsed} z3: {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        b.enable_steady_tick(Duration::from_millis(120));
+        Some(b)
+    } else {
+        None
+    };
+    let progress: Option<synth::Progress> = bar.clone().map(|b| {
+        std::sync::Arc::new(move |m: &str| b.set_message(m.to_string())) as synth::Progress
+    });
     let opts = Options {
         count: a.count,
         seed: a.seed,
@@ -427,8 +441,13 @@ pub fn run(a: SynthArgs) -> ExitCode {
         replaced_ops: replace.as_ref().map(|r| r.ops),
         reference: replace.as_ref().map(|r| r.reference.clone()),
         name: name.clone(),
+        progress,
     };
-    let (outcome, stats) = match synth::synthesize(&target, &opts) {
+    let result = synth::synthesize(&target, &opts);
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let (outcome, stats) = match result {
         Ok(x) => x,
         Err(e) => {
             eprintln!("error: {e}");

@@ -40,8 +40,11 @@ pub enum Objective {
     Closest,
 }
 
+/// Called with a line saying what synthesis is doing (for a progress display).
+pub type Progress = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
+
 /// How to search.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Options {
     /// Distinct programs wanted.
     pub count: usize,
@@ -56,6 +59,21 @@ pub struct Options {
     pub reference: Option<Vec<OpKind>>,
     /// The name of the printed block.
     pub name: String,
+    /// Told each sketch before it is solved.
+    pub progress: Option<Progress>,
+}
+
+impl fmt::Debug for Options {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Options")
+            .field("count", &self.count)
+            .field("seed", &self.seed)
+            .field("timeout", &self.timeout)
+            .field("objective", &self.objective)
+            .field("replaced_ops", &self.replaced_ops)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for Options {
@@ -68,6 +86,7 @@ impl Default for Options {
             replaced_ops: None,
             reference: None,
             name: "synth".into(),
+            progress: None,
         }
     }
 }
@@ -208,6 +227,13 @@ fn synthesize_in(t: &Target, o: &Options) -> Result<(Outcome, Stats), SynthError
                 );
             }
             stats.sketches += 1;
+            if let Some(p) = &o.progress {
+                p(&format!(
+                    "{} sketch of {k} ops (k = {lo}..{hi}), {} found",
+                    sketch.name(),
+                    found.len()
+                ));
+            }
             let mut best: Option<i64> = None;
             loop {
                 let left = deadline.saturating_duration_since(Instant::now());
