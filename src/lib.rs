@@ -20,4 +20,6 @@ pub mod ir;
 pub mod lower;
 pub mod lsp;
 pub mod props;
+pub mod score;
+pub mod search;
 pub mod syntax;

@@ -3,6 +3,7 @@
 //! not run: bad usage, unreadable files).
 
 pub mod render;
+pub mod score;
 
 use crate::base::{Diagnostic, SourceMap};
 use crate::check::{self, CheckResult, ShapeDisplay, Value};
@@ -278,6 +279,13 @@ without defaults stay symbolic (B, C, H, out, …). Unknown sizes (after an unde
     },
     /// Run the language server on stdin/stdout (for editors; see docs/editor.md).
     Lsp,
+    /// Training-free scores (EPE-NAS, NASWOT, synflow, …; higher is better) of networks or of a sample
+    /// of a search space; correlations with measured accuracies.
+    #[command(after_help = score::SCORE_HELP)]
+    Score(score::ScoreArgs),
+    /// Search drivers over a search space.
+    #[command(subcommand)]
+    Search(score::SearchCommand),
 }
 
 /// Entry point of the binary.
@@ -469,6 +477,8 @@ pub fn run(cli: Cli) -> ExitCode {
             json,
         } => cost(&arch, batch, depth, json),
         Command::Lsp => crate::lsp::run(),
+        Command::Score(a) => score::score_cmd(&a),
+        Command::Search(c) => score::search_cmd(&c),
     }
 }
 
