@@ -76,6 +76,10 @@ pub struct ScoreRunArgs {
     /// independent, so chunking is exact).
     #[arg(long)]
     pub eval_mode: bool,
+    /// Keep the default NCHW memory format (by default convolutions run channels-last, which libtorch's
+    /// CPU kernels do faster; the values are the same up to float rounding).
+    #[arg(long)]
+    pub nchw: bool,
 }
 
 impl ScoreRunArgs {
@@ -94,6 +98,7 @@ impl ScoreRunArgs {
             device: self.device.clone(),
             chunk: self.chunk,
             train_mode: !self.eval_mode,
+            channels_last: !self.nchw,
             threads: self.threads,
         }
     }
@@ -358,6 +363,7 @@ pub fn score_cmd(a: &ScoreArgs) -> ExitCode {
         Err(c) => return c,
     };
     // the architectures: (graph, file label)
+    let t_build = std::time::Instant::now();
     let mut graphs: Vec<Graph> = Vec::new();
     let mut labels: Vec<String> = Vec::new();
     let mut sources = SourceMap::new();
@@ -409,6 +415,8 @@ pub fn score_cmd(a: &ScoreArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return score_failed(&e, &sources),
     };
+    let build_seconds = t_build.elapsed().as_secs_f64();
+    let t_score = std::time::Instant::now();
     let bar = progress_bar(graphs.len());
     let mut rows = Vec::with_capacity(graphs.len());
     for (i, g) in graphs.iter().enumerate() {
@@ -422,6 +430,7 @@ pub fn score_cmd(a: &ScoreArgs) -> ExitCode {
         bar.inc(1);
     }
     bar.finish_and_clear();
+    let score_seconds = t_score.elapsed().as_secs_f64();
     score::combine(&mut rows);
     let correlations = measured.as_ref().map(|m| {
         let acc: Vec<f64> = m.iter().map(|r| r.accuracy).collect();
@@ -441,6 +450,9 @@ pub fn score_cmd(a: &ScoreArgs) -> ExitCode {
             "fresh_batch": a.run.fresh_batch,
             "epe_classes": a.run.epe_classes,
             "batch_norm": if a.run.eval_mode { "running statistics" } else { "batch statistics" },
+            "memory_format": if a.run.nchw { "nchw" } else { "channels_last" },
+            "build_seconds": build_seconds,
+            "score_seconds": score_seconds,
             "architectures": ranked.iter().zip(&files).map(|(r, f)| {
                 let mut j = serde_json::to_value(r).unwrap_or_default();
                 if let Some(o) = j.as_object_mut() {

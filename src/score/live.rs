@@ -8,6 +8,7 @@
 //! on its input has no live path: every score is "no signal". Plain graph code, no tch.
 
 use crate::ir::{Activation, Graph, Node, Op};
+use std::collections::HashMap;
 
 /// Which nodes are identically zero.
 pub fn zero_nodes(g: &Graph) -> Vec<bool> {
@@ -90,15 +91,36 @@ pub fn live_graph(g: &Graph) -> Option<Graph> {
         }
     }
     let mut new_id = vec![usize::MAX; g.nodes.len()];
-    let mut nodes = Vec::new();
+    let mut nodes: Vec<Node> = Vec::new();
+    // common subexpressions: a parameter-free op applied twice to the same inputs is computed once
+    // (a NAS-Bench-201 cell applies ReLU to one node for each conv edge leaving it)
+    let mut seen: HashMap<(String, Vec<usize>), usize> = HashMap::new();
     for (i, n) in g.nodes.iter().enumerate() {
         if !keep[i] || alias[i] != i {
             continue;
         }
+        let ins: Vec<usize> = inputs[i].iter().map(|&j| new_id[j]).collect();
+        let pure = matches!(
+            n.op,
+            Op::Act { .. }
+                | Op::Pool { .. }
+                | Op::GlobalPool { .. }
+                | Op::Identity
+                | Op::Flatten { .. }
+                | Op::Mean { .. }
+        );
+        if pure {
+            let key = (format!("{:?}", n.op), ins.clone());
+            if let Some(&k) = seen.get(&key) {
+                new_id[i] = k;
+                continue;
+            }
+            seen.insert(key, nodes.len());
+        }
         new_id[i] = nodes.len();
         nodes.push(Node {
             op: n.op.clone(),
-            inputs: inputs[i].iter().map(|&j| new_id[j]).collect(),
+            inputs: ins,
             shape: n.shape.clone(),
             path: n.path.clone(),
             span: n.span,

@@ -271,6 +271,8 @@ pub struct ScoreOptions {
     /// Batch norm with batch statistics (train mode, the reference's), or with its running statistics
     /// (fresh: mean 0, variance 1), where every sample's Jacobian is independent of the others.
     pub train_mode: bool,
+    /// Run convolutions in the channels-last memory format (NHWC strides; same values, faster on CPU).
+    pub channels_last: bool,
     pub threads: Option<i32>,
 }
 
@@ -286,6 +288,7 @@ impl Default for ScoreOptions {
             device: "cpu".into(),
             chunk: None,
             train_mode: true,
+            channels_last: true,
             threads: None,
         }
     }

@@ -230,6 +230,9 @@ impl Scorer {
         if !want_loss {
             vs.freeze();
         }
+        if self.opts.channels_last {
+            to_channels_last(&vs)?;
+        }
         let weights = prunable(&vs, &net.graph);
         let n = x.size()[0];
         let mut chunk = self
@@ -329,7 +332,10 @@ impl Scorer {
         let mut start = 0;
         while start < n {
             let len = chunk.min(n - start);
-            let xc = x.f_narrow(0, start, len)?.f_detach()?;
+            let mut xc = x.f_narrow(0, start, len)?.f_detach()?;
+            if self.opts.channels_last && xc.dim() == 4 {
+                xc = channels_last(&xc)?;
+            }
             let xc = if want_jac {
                 xc.set_requires_grad(true)
             } else {
@@ -476,6 +482,27 @@ impl Scorer {
         let lse = m + logs.iter().map(|l| (l - m).exp()).sum::<f64>().ln();
         Ok(Signal::from_f64(lse, "synflow is not finite"))
     }
+}
+
+/// The same tensor with NHWC strides (PyTorch's `channels_last` memory format: libtorch's CPU
+/// convolutions run faster on it; values and logical layout are unchanged).
+fn channels_last(t: &Tensor) -> Result<Tensor, tch::TchError> {
+    t.f_permute([0, 2, 3, 1])?
+        .f_contiguous()?
+        .f_permute([0, 3, 1, 2])
+}
+
+/// Every 4-d variable of the store (conv weights) in the channels-last memory format, in place.
+fn to_channels_last(vs: &nn::VarStore) -> Result<(), tch::TchError> {
+    tch::no_grad(|| {
+        for (_, mut v) in vs.variables() {
+            if v.dim() == 4 {
+                let cl = channels_last(&v)?;
+                v.f_set_data(&cl)?;
+            }
+        }
+        Ok(())
+    })
 }
 
 /// The weights of conv and linear nodes (the "prunable" layers of the zero-cost proxies), in node order.
