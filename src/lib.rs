@@ -8,6 +8,8 @@
 //!                                                   └──props──▶ (shape, depth, mixing) on an e-graph
 //!                                                   └──lower──▶ libtorch network: train, eval, cost, export
 //!                                                               (data: datasets, splits, batches)
+//!                                                               └──score──▶ training-free scores
+//!                                                                          └──search──▶ random search
 //! ```
 //!
 //! See `ARCHITECTURE.md` for what each module owns and may use.
