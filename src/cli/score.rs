@@ -170,6 +170,14 @@ pub struct RandomArgs {
     pub json: bool,
 }
 
+/// Runs `f`, adding its duration to `acc`.
+fn timed<T>(acc: &mut f64, f: impl FnOnce() -> T) -> T {
+    let t = std::time::Instant::now();
+    let r = f();
+    *acc += t.elapsed().as_secs_f64();
+    r
+}
+
 fn usage(m: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {m}");
     ExitCode::from(2)
@@ -408,18 +416,38 @@ pub fn score_cmd(a: &ScoreArgs) -> ExitCode {
         labels.resize(graphs.len(), f.display().to_string());
         sources = prog.sources;
     }
-    let Some(first) = graphs.first() else {
+    if graphs.is_empty() {
         return usage("no architecture to score");
-    };
-    let scorer = match score::Scorer::new(a.run.options(kinds.clone()), first) {
-        Ok(s) => s,
-        Err(e) => return score_failed(&e, &sources),
-    };
+    }
     let build_seconds = t_build.elapsed().as_secs_f64();
     let t_score = std::time::Instant::now();
+    // one scorer (data fitted to the input) per input shape
+    let mut scorers: Vec<(Vec<i64>, score::Scorer)> = Vec::new();
+    let mut setup_seconds = 0.0;
     let bar = progress_bar(graphs.len());
     let mut rows = Vec::with_capacity(graphs.len());
     for (i, g) in graphs.iter().enumerate() {
+        let shape: Vec<i64> = g
+            .inputs
+            .iter()
+            .flat_map(|&k| g.nodes[k].shape.iter().skip(1).copied())
+            .collect();
+        let k = match scorers.iter().position(|(s, _)| *s == shape) {
+            Some(k) => k,
+            None => match timed(&mut setup_seconds, || {
+                score::Scorer::new(a.run.options(kinds.clone()), g)
+            }) {
+                Ok(s) => {
+                    scorers.push((shape, s));
+                    scorers.len() - 1
+                }
+                Err(e) => {
+                    bar.finish_and_clear();
+                    return score_failed(&e, &sources);
+                }
+            },
+        };
+        let scorer = &scorers[k].1;
         match scorer.score(g, i as u64) {
             Ok(s) => rows.push(s),
             Err(e) => {
@@ -430,7 +458,7 @@ pub fn score_cmd(a: &ScoreArgs) -> ExitCode {
         bar.inc(1);
     }
     bar.finish_and_clear();
-    let score_seconds = t_score.elapsed().as_secs_f64();
+    let score_seconds = t_score.elapsed().as_secs_f64() - setup_seconds;
     score::combine(&mut rows);
     let correlations = measured.as_ref().map(|m| {
         let acc: Vec<f64> = m.iter().map(|r| r.accuracy).collect();
@@ -452,6 +480,7 @@ pub fn score_cmd(a: &ScoreArgs) -> ExitCode {
             "batch_norm": if a.run.eval_mode { "running statistics" } else { "batch statistics" },
             "memory_format": if a.run.nchw { "nchw" } else { "channels_last" },
             "build_seconds": build_seconds,
+            "setup_seconds": setup_seconds,
             "score_seconds": score_seconds,
             "architectures": ranked.iter().zip(&files).map(|(r, f)| {
                 let mut j = serde_json::to_value(r).unwrap_or_default();
