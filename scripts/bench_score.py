@@ -6,7 +6,8 @@ BN + ReLU, global average pool, linear; NASL's avg_pool counts the padding, so A
 Usage: bench_score.py BATCH THREADS ARCHS_FILE [nchw|channels_last]
 ARCHS_FILE has one architecture per line in nasc's form `e01=3 e02=1 e03=0 e12=4 e13=2 e23=1`
 (0 none, 1 skip, 2 conv1x1, 3 conv3x3, 4 avgpool3x3). Prints the architectures per second of the scoring
-loop (network construction + forward + backward + score) and the scores on stderr.
+loop (network construction + forward + backward + score) by wall-clock time and by CPU time, and the
+scores on stderr.
 """
 import sys
 import time
@@ -136,7 +137,7 @@ def main():
     labels = torch.randint(0, 10, (batch,), generator=g).tolist()
     # warm-up (allocator, oneDNN primitives), not timed
     get_batch_jacobian(NB201(archs[0]).to(memory_format=fmt), x.clone().contiguous(memory_format=fmt))
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for a in archs:
         torch.manual_seed(0)
         net = NB201(a).to(memory_format=fmt)
@@ -144,8 +145,8 @@ def main():
         j = get_batch_jacobian(net, x.clone().contiguous(memory_format=fmt))
         s = eval_score_perclass(j.reshape(batch, -1).numpy(), labels)
         print(f"{' '.join(f'{e}={a[e]}' for e in EDGES)} {s}", file=sys.stderr)
-    dt = time.perf_counter() - t0
-    print(f"{len(archs) / dt:.3f}")
+    dt, dc = time.perf_counter() - t0, time.process_time() - c0
+    print(f"{len(archs) / dt:.3f} {len(archs) / dc:.3f}")
 
 
 if __name__ == "__main__":

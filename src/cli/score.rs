@@ -170,11 +170,24 @@ pub struct RandomArgs {
     pub json: bool,
 }
 
-/// Runs `f`, adding its duration to `acc`.
-fn timed<T>(acc: &mut f64, f: impl FnOnce() -> T) -> T {
-    let t = std::time::Instant::now();
+/// CPU time of this process (all threads, user + system) from /proc/self/stat, in seconds (Linux; 0
+/// elsewhere). Resolution: one clock tick (10 ms).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // the fields after the command name (which is in parentheses and may hold spaces)
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Runs `f`, adding its wall-clock and CPU durations to `wall` and `cpu`.
+fn timed<T>(wall: &mut f64, cpu: &mut f64, f: impl FnOnce() -> T) -> T {
+    let (t, c) = (std::time::Instant::now(), cpu_seconds());
     let r = f();
-    *acc += t.elapsed().as_secs_f64();
+    *wall += t.elapsed().as_secs_f64();
+    *cpu += cpu_seconds() - c;
     r
 }
 
@@ -421,9 +434,10 @@ pub fn score_cmd(a: &ScoreArgs) -> ExitCode {
     }
     let build_seconds = t_build.elapsed().as_secs_f64();
     let t_score = std::time::Instant::now();
+    let cpu0 = cpu_seconds();
     // one scorer (data fitted to the input) per input shape
     let mut scorers: Vec<(Vec<i64>, score::Scorer)> = Vec::new();
-    let mut setup_seconds = 0.0;
+    let (mut setup_seconds, mut setup_cpu_seconds) = (0.0, 0.0);
     let bar = progress_bar(graphs.len());
     let mut rows = Vec::with_capacity(graphs.len());
     for (i, g) in graphs.iter().enumerate() {
@@ -434,7 +448,7 @@ pub fn score_cmd(a: &ScoreArgs) -> ExitCode {
             .collect();
         let k = match scorers.iter().position(|(s, _)| *s == shape) {
             Some(k) => k,
-            None => match timed(&mut setup_seconds, || {
+            None => match timed(&mut setup_seconds, &mut setup_cpu_seconds, || {
                 score::Scorer::new(a.run.options(kinds.clone()), g)
             }) {
                 Ok(s) => {
@@ -459,6 +473,7 @@ pub fn score_cmd(a: &ScoreArgs) -> ExitCode {
     }
     bar.finish_and_clear();
     let score_seconds = t_score.elapsed().as_secs_f64() - setup_seconds;
+    let score_cpu_seconds = cpu_seconds() - cpu0 - setup_cpu_seconds;
     score::combine(&mut rows);
     let correlations = measured.as_ref().map(|m| {
         let acc: Vec<f64> = m.iter().map(|r| r.accuracy).collect();
@@ -482,6 +497,7 @@ pub fn score_cmd(a: &ScoreArgs) -> ExitCode {
             "build_seconds": build_seconds,
             "setup_seconds": setup_seconds,
             "score_seconds": score_seconds,
+            "score_cpu_seconds": score_cpu_seconds,
             "architectures": ranked.iter().zip(&files).map(|(r, f)| {
                 let mut j = serde_json::to_value(r).unwrap_or_default();
                 if let Some(o) = j.as_object_mut() {

@@ -552,3 +552,39 @@ fn bad_input_gives_clear_errors() {
     let o = nasc(&["score", file.to_str().unwrap_or_default()]);
     assert_eq!(o.status.code(), Some(1));
 }
+
+#[test]
+fn fresh_batches_are_seeded_too() {
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "score",
+            "examples/nb201_space.nasl",
+            "--sample",
+            "2",
+            "--batch",
+            "10",
+            "--scores",
+            "epe",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        scores_of(&json(&nasc(&args)))
+    };
+    let fixed = run(&[]);
+    let fresh = run(&["--fresh-batch"]);
+    assert_eq!(
+        fresh,
+        run(&["--fresh-batch"]),
+        "same seed, same fresh batches"
+    );
+    assert_eq!(fixed.len(), 2);
+    assert_eq!(fresh.len(), 2);
+    // the first architecture's fresh batch is not the fixed batch
+    let epe = |rows: &[(String, serde_json::Value, serde_json::Value)], arch: &str| {
+        rows.iter()
+            .find(|r| r.0 == arch)
+            .and_then(|r| r.1["epe"].as_f64())
+    };
+    let arch = fixed[0].0.clone();
+    assert_ne!(epe(&fixed, &arch), epe(&fresh, &arch));
+}
