@@ -9,6 +9,8 @@
 //!                                                               └──synth──▶ z3: target properties → NASL
 //!                                                   └──lower──▶ libtorch network: train, eval, cost, export
 //!                                                               (data: datasets, splits, batches)
+//!                                                               └──score──▶ training-free scores
+//!                                                                          └──search──▶ random search
 //! ```
 //!
 //! See `ARCHITECTURE.md` for what each module owns and may use.
@@ -21,5 +23,7 @@ pub mod ir;
 pub mod lower;
 pub mod lsp;
 pub mod props;
+pub mod score;
+pub mod search;
 pub mod syntax;
 pub mod synth;

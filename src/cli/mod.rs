@@ -3,6 +3,7 @@
 //! not run: bad usage, unreadable files).
 
 pub mod render;
+pub mod score;
 mod synth;
 
 use crate::base::{Diagnostic, SourceMap};
@@ -20,6 +21,7 @@ Examples:
   nasc fmt --check examples/*.nasl     fail if a file is not in canonical form
   nasc fmt model.nasl                  rewrite a file in canonical form
   nasc synth --replace examples/cifarnet.nasl:h_1   synthesize a new block with the same properties (z3)
+  nasc score examples/nb201_space.nasl --sample 20   rank 20 sampled cells by EPE-NAS & co. (no training)
   nasc lsp                             the language server, for editors (docs/editor.md)
 
 The language is described in docs/language.md, every diagnostic code in docs/diagnostics.md.";
@@ -283,6 +285,13 @@ without defaults stay symbolic (B, C, H, out, …). Unknown sizes (after an unde
     Synth(synth::SynthArgs),
     /// Run the language server on stdin/stdout (for editors; see docs/editor.md).
     Lsp,
+    /// Training-free scores (EPE-NAS, NASWOT, synflow, …; higher is better) of networks or of a sample
+    /// of a search space; correlations with measured accuracies.
+    #[command(after_help = score::SCORE_HELP)]
+    Score(score::ScoreArgs),
+    /// Search drivers over a search space.
+    #[command(subcommand)]
+    Search(score::SearchCommand),
 }
 
 /// Entry point of the binary.
@@ -475,6 +484,8 @@ pub fn run(cli: Cli) -> ExitCode {
         } => cost(&arch, batch, depth, json),
         Command::Synth(a) => synth::run(a),
         Command::Lsp => crate::lsp::run(),
+        Command::Score(a) => score::score_cmd(&a),
+        Command::Search(c) => score::search_cmd(&c),
     }
 }
 

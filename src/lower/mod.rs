@@ -384,6 +384,17 @@ impl Network {
     /// Runs the network on all its inputs (in the order of the entry block's parameters); returns the
     /// outputs. The first dimension of each input may differ from the built batch size.
     pub fn forward_all(&self, xs: &[Tensor], train: bool) -> Result<Vec<Tensor>, LowerError> {
+        self.forward_observed(xs, train, &mut |_, _| {})
+    }
+
+    /// [`Network::forward_all`] that also shows each node's output to `observe` (node id, tensor) as soon
+    /// as it is computed (training-free scores read the ReLU outputs this way).
+    pub fn forward_observed(
+        &self,
+        xs: &[Tensor],
+        train: bool,
+        observe: &mut dyn FnMut(NodeId, &Tensor),
+    ) -> Result<Vec<Tensor>, LowerError> {
         let g = &self.graph;
         if xs.len() != g.inputs.len() {
             return Err(LowerError::Input(format!(
@@ -576,6 +587,7 @@ impl Network {
                     })
                 }
             };
+            observe(i, &y);
             vals[i] = Some(y);
             for &j in &n.inputs {
                 if self.last_use[j] == i {

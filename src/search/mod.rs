@@ -1,0 +1,188 @@
+//! Search drivers over a search-space program. [`Space`] is a checked program and how to build one of its
+//! architectures; [`Space::sample`] draws distinct architectures by seeded uniform choices over the
+//! decisions (`Graph::choices`; decisions met only inside a chosen alternative are drawn when they
+//! appear); [`random_search`] scores a sample with a [`Scorer`] and ranks it; [`fixed_program`] prints the
+//! space program with the entry block's decisions replaced by the chosen alternatives (NASL, through the
+//! canonical printer). Uses `score`, `ir`, `check`, `syntax`.
+
+use crate::check::Program;
+use crate::ir::{BuildError, BuildOptions, Graph};
+use crate::score::{self, ArchScores, ScoreError, ScoreKind, Scorer};
+use crate::syntax::ast::{ChoiceKind, ExprKind};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+
+/// Why a search could not run.
+#[derive(Debug)]
+pub enum SearchError {
+    /// An architecture could not be built (the decisions named in the message).
+    Build(BuildError),
+    Score(ScoreError),
+}
+
+impl fmt::Display for SearchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SearchError::Build(e) => write!(f, "{e}"),
+            SearchError::Score(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for SearchError {}
+
+impl From<BuildError> for SearchError {
+    fn from(e: BuildError) -> Self {
+        SearchError::Build(e)
+    }
+}
+
+impl From<ScoreError> for SearchError {
+    fn from(e: ScoreError) -> Self {
+        SearchError::Score(e)
+    }
+}
+
+/// A checked search-space program and the options every architecture is built with.
+pub struct Space<'a> {
+    pub program: &'a Program,
+    /// Entry block, batch, input shapes; `choices` are the fixed decisions (the rest are drawn).
+    pub base: BuildOptions,
+}
+
+impl Space<'_> {
+    /// Builds the architecture with these choices (on top of the fixed ones).
+    pub fn build(&self, picks: &BTreeMap<String, usize>) -> Result<Graph, BuildError> {
+        let mut o = self.base.clone();
+        o.choices.extend(picks.iter().map(|(k, v)| (k.clone(), *v)));
+        crate::ir::build(self.program, &o)
+    }
+
+    /// Draws `n` distinct architectures (fewer when the space is smaller), seeded; returns each one's
+    /// decisions and graph. A decision that appears only once another is drawn is drawn in turn.
+    pub fn sample(
+        &self,
+        n: usize,
+        seed: u64,
+        mut each: impl FnMut(usize, &Graph),
+    ) -> Result<Vec<Graph>, BuildError> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        let mut misses = 0;
+        let first = self.build(&BTreeMap::new())?;
+        let size: f64 = first
+            .choices
+            .iter()
+            .map(|c| c.options.len() as f64)
+            .product();
+        while out.len() < n && misses < 64 + 16 * n && (out.len() as f64) < size {
+            let mut picks: BTreeMap<String, usize> = BTreeMap::new();
+            let mut g = first.clone();
+            // draw every free decision of the current graph until no new decision appears
+            for _ in 0..16 {
+                let mut new = false;
+                for c in &g.choices {
+                    if !picks.contains_key(&c.name) && !self.base.choices.contains_key(&c.name) {
+                        picks.insert(c.name.clone(), rng.gen_range(0..c.options.len().max(1)));
+                        new = true;
+                    }
+                }
+                g = self.build(&picks)?;
+                if !new
+                    || g.choices.iter().all(|c| {
+                        picks.contains_key(&c.name) || self.base.choices.contains_key(&c.name)
+                    })
+                {
+                    break;
+                }
+            }
+            let key = score::arch_label(&g);
+            if seen.insert(key) {
+                each(out.len(), &g);
+                out.push(g);
+            } else {
+                misses += 1;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The result of a random search: every scored architecture, best first.
+pub struct SearchResult {
+    pub ranked: Vec<ArchScores>,
+    /// The graph of the best architecture.
+    pub best: Option<Graph>,
+}
+
+/// Random search (EPE-NAS's protocol): sample `n` architectures under `seed`, score each once, rank by
+/// `key` (the combined score when `None` and available). `progress` is called after each architecture.
+pub fn random_search(
+    space: &Space,
+    scorer: &Scorer,
+    n: usize,
+    seed: u64,
+    key: Option<ScoreKind>,
+    mut progress: impl FnMut(usize, usize, &ArchScores),
+) -> Result<SearchResult, SearchError> {
+    let graphs = space.sample(n, seed, |_, _| {})?;
+    let total = graphs.len();
+    let mut rows = Vec::with_capacity(total);
+    for (i, g) in graphs.iter().enumerate() {
+        let s = scorer.score(g, i as u64)?;
+        progress(i + 1, total, &s);
+        rows.push(s);
+    }
+    score::combine(&mut rows);
+    let order = score::ranking(&rows, key);
+    let keyed: Vec<score::Signal> = rows.iter().map(|r| score::sort_key(r, key)).collect();
+    let best = order
+        .first()
+        .filter(|&&i| keyed[i].value().is_some())
+        .map(|&i| graphs[i].clone());
+    let ranked = order.into_iter().map(|i| rows[i].clone()).collect();
+    Ok(SearchResult { ranked, best })
+}
+
+/// The space program's root file with each decision of the entry block (`let NAME = choice(…)`) replaced
+/// by the alternative `g` takes, printed canonically. Decisions made elsewhere (inside called blocks) are
+/// listed as `--choose` flags in a leading comment.
+pub fn fixed_program(program: &Program, g: &Graph, header: &str) -> Option<String> {
+    let root = *program.roots.first()?;
+    let mut module = program.modules[root].ast.clone();
+    let mut done: HashSet<String> = HashSet::new();
+    for item in module.items.iter_mut().filter(|b| b.name.name == g.name) {
+        for st in item.body.stmts.iter_mut() {
+            let Some(c) = g.choices.iter().find(|c| c.name == st.name.name) else {
+                continue;
+            };
+            if let ExprKind::Choice(ChoiceKind::Options(opts)) = &st.value.kind {
+                if let Some(alt) = opts.get(c.chosen) {
+                    st.value = alt.clone();
+                    done.insert(c.name.clone());
+                }
+            }
+        }
+    }
+    let rest: Vec<String> = g
+        .choices
+        .iter()
+        .filter(|c| !done.contains(&c.name))
+        .map(|c| format!("--choose {}={}", c.name, c.chosen))
+        .collect();
+    let mut out = String::new();
+    for l in header.lines() {
+        out.push_str(&format!("// {l}\n"));
+    }
+    if !rest.is_empty() {
+        out.push_str(&format!(
+            "// decisions made inside blocks, still open here: {}\n",
+            rest.join(" ")
+        ));
+    }
+    out.push_str(&crate::syntax::print_module(&module));
+    Some(out)
+}
