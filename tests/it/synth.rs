@@ -236,6 +236,31 @@ fn budgets_and_objectives_are_respected() {
         };
         let t3 = Target::new(i.props.clone(), c).unwrap();
         assert!(matches!(solve(&t3, &opts(Some(&i))), Outcome::Unsat { .. }));
+        // the same for MACs (the `nasc cost` convention)
+        let o = Options {
+            objective: Objective::FewestFlops,
+            ..opts(Some(&i))
+        };
+        let best = match solve(&t, &o) {
+            Outcome::Sat { solutions } => solutions[0].clone(),
+            o => panic!("{o:?}"),
+        };
+        verify(&best, &t.props);
+        assert!(free.iter().all(|s| best.flops <= s.flops));
+        let c = Constraints {
+            max_flops: Some(best.flops - 1),
+            ..chain()
+        };
+        let t4 = Target::new(i.props.clone(), c).unwrap();
+        match solve(&t4, &opts(Some(&i))) {
+            Outcome::Unsat { explanation } => assert!(
+                explanation
+                    .fields
+                    .contains(&"constraints.max_flops".to_string()),
+                "{explanation:?}"
+            ),
+            o => panic!("{o:?}"),
+        }
     })
 }
 
