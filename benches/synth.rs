@@ -100,26 +100,7 @@ fn main() {
                 .to_string_lossy()
                 .to_string();
             for i in synth::instances(&g) {
-                let key = format!(
-                    "{:?}",
-                    (
-                        &i.props.shape.inputs[0].shape,
-                        &i.props.shape.outputs[0].shape,
-                        i.props.shape.inputs[0].producer,
-                        i.props
-                            .depth
-                            .pairs
-                            .iter()
-                            .map(|d| d.depth)
-                            .collect::<Vec<_>>(),
-                        i.props
-                            .mixing
-                            .pairs
-                            .iter()
-                            .map(|m| m.matrix.to_string())
-                            .collect::<Vec<_>>()
-                    )
-                );
+                let key = synth::target_key(&i.props);
                 if i.ops <= max_ops && seen.insert(key) {
                     all.push((name.clone(), i));
                 }

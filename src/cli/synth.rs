@@ -281,25 +281,7 @@ fn splice_source(r: &Replace, block: &str, name: &str) -> Result<(String, String
 
 /// Checks the spliced program: no errors, same output shapes, and the new instance satisfies the target.
 fn verify_spliced(r: &Replace, text: &str, path: &str, target: &Props) -> Result<(), String> {
-    let prog = crate::check::load_text(&r.file, text, &crate::check::DiskReader);
-    let checked = crate::check::check_program(prog);
-    if checked.has_errors() {
-        let m: Vec<String> = checked
-            .diagnostics
-            .iter()
-            .filter(|d| d.is_error())
-            .map(|d| format!("{}: {}", d.code.id(), d.message))
-            .collect();
-        return Err(m.join("; "));
-    }
-    let g = crate::ir::build(
-        &checked.program,
-        &crate::ir::BuildOptions {
-            batch: Some(1),
-            ..Default::default()
-        },
-    )
-    .map_err(|e| e.to_string())?;
+    let g = synth::build_text(&r.file, text, None, 1)?;
     let shapes = |g: &crate::ir::Graph| -> Vec<Vec<i64>> {
         g.outputs
             .iter()

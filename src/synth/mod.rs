@@ -23,6 +23,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use serde::Serialize;
 use std::fmt;
+use std::path::Path;
 use std::time::{Duration, Instant};
 use z3::ast::{Bool, Int};
 use z3::SatResult;
@@ -234,7 +235,6 @@ fn synthesize_in(t: &Target, o: &Options) -> Result<(Outcome, Stats), SynthError
                     found.len()
                 ));
             }
-            let mut best: Option<i64> = None;
             loop {
                 let left = deadline.saturating_duration_since(Instant::now());
                 if left.is_zero() {
@@ -287,9 +287,6 @@ fn synthesize_in(t: &Target, o: &Options) -> Result<(Outcome, Stats), SynthError
                                 found.truncate(want);
                                 if found.len() >= want {
                                     let bound = found.last().map(|(_, s)| *s).unwrap_or(0);
-                                    if best.is_none_or(|b| bound < b) {
-                                        best = Some(bound);
-                                    }
                                     let term = match o.objective {
                                         Objective::FewestParams => enc.params.clone(),
                                         Objective::FewestFlops => enc.macs.clone(),
@@ -339,7 +336,6 @@ fn synthesize_in(t: &Target, o: &Options) -> Result<(Outcome, Stats), SynthError
                     }
                 }
             }
-            let _ = best;
         }
         // Without an objective, shorter programs come first: stop once enough are found.
         if o.objective == Objective::None && found.len() >= want {
@@ -670,9 +666,14 @@ fn nasl(t: &Target, c: &Candidate, name: &str) -> String {
     text
 }
 
-/// Checks NASL text and builds the graph of its block `name` for `batch`.
-pub fn build_text(text: &str, name: &str, batch: i64) -> Result<Graph, String> {
-    let path = std::path::Path::new("<synth>.nasl");
+/// Checks NASL text (as the contents of `path`, whose imports are read from disk) and builds the graph
+/// of `block` (default: the entry of `ir::build`) for `batch`; errors are the checker's messages.
+pub fn build_text(
+    path: &std::path::Path,
+    text: &str,
+    block: Option<&str>,
+    batch: i64,
+) -> Result<Graph, String> {
     let prog = crate::check::load_text(path, text, &crate::check::DiskReader);
     let checked = crate::check::check_program(prog);
     if checked.has_errors() {
@@ -685,7 +686,7 @@ pub fn build_text(text: &str, name: &str, batch: i64) -> Result<Graph, String> {
         return Err(msgs.join("; "));
     }
     let opts = BuildOptions {
-        block: Some(name.to_string()),
+        block: block.map(str::to_string),
         batch: Some(batch),
         ..Default::default()
     };
@@ -758,7 +759,7 @@ fn recheck(t: &Target, c: &Candidate, name: &str) -> Result<Solution, SynthError
     }
     let text = crate::syntax::print_module(&parsed.module);
     let inp = &t.props.shape.inputs[0];
-    let g = build_text(&text, name, inp.shape[0])
+    let g = build_text(Path::new("<synth>.nasl"), &text, Some(name), inp.shape[0])
         .map_err(|e| SynthError::Internal(format!("{e}\n{text}")))?;
     let props = props_in_context(&g, inp.producer)
         .map_err(|e| SynthError::Internal(format!("{e}\n{text}")))?
@@ -861,6 +862,24 @@ pub struct Instance {
     pub reference: Vec<OpKind>,
 }
 
+/// What makes two one-input, one-output targets the same for synthesis: boundary shapes, the input's
+/// producer kind, depths and mixing matrices (not the tensor names).
+pub fn target_key(p: &Props) -> String {
+    let depths: Vec<u32> = p.depth.pairs.iter().map(|d| d.depth).collect();
+    let mixing: Vec<String> = p
+        .mixing
+        .pairs
+        .iter()
+        .map(|m| m.matrix.to_string())
+        .collect();
+    let first = |v: &[crate::props::Tensor]| v.first().map(|t| (t.shape.clone(), t.producer));
+    format!(
+        "{:?}{:?}{depths:?}{mixing:?}",
+        first(&p.shape.inputs),
+        first(&p.shape.outputs).map(|(s, _)| s)
+    )
+}
+
 /// The block instances of a graph that synthesis can target — every proper prefix of a node path
 /// (a call of a block, a `repeat`, one iteration) whose subgraph has one input and one output — with
 /// duplicates (same boundary shapes, producer kind, depths and mixing) removed.
@@ -891,24 +910,7 @@ pub fn instances(g: &Graph) -> Vec<Instance> {
         let Ok(props) = crate::props::infer(g, &sub) else {
             continue;
         };
-        let key = format!(
-            "{:?}{:?}{:?}{:?}{:?}",
-            props.shape.inputs[0].shape,
-            props.shape.inputs[0].producer,
-            props.shape.outputs[0].shape,
-            props
-                .depth
-                .pairs
-                .iter()
-                .map(|d| d.depth)
-                .collect::<Vec<_>>(),
-            props
-                .mixing
-                .pairs
-                .iter()
-                .map(|m| m.matrix.to_string())
-                .collect::<Vec<_>>()
-        );
+        let key = target_key(&props);
         if !seen.insert(key) {
             continue;
         }

@@ -273,18 +273,7 @@ fn block_valued_alternatives_get_their_own_weights() {
     assert_eq!(w1.size(), vec![16, 16, 1, 1]);
 }
 
-fn nasc(args: &[&str]) -> (i32, String, String) {
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_nasc"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("runs");
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
+use crate::run_nasc as nasc;
 
 #[test]
 fn cli_cost_train_and_export_report_clearly() {

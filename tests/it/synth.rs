@@ -3,19 +3,15 @@
 //! target), impossible and hard targets (unsat with the right fields, unknown on a time limit), target
 //! validation, diversity, objectives and the CLI (`--replace`, exit codes, a snapshot).
 
-use crate::{big_stack, root};
+use crate::big_stack;
 use nasc::props::{MutationRates, Props};
 use nasc::synth::{self, Constraints, Instance, Objective, Options, Outcome, Solution, Target};
 use proptest::prelude::*;
 use rand::SeedableRng;
-use std::process::Command;
 use std::time::Duration;
 
 fn graph(file: &str) -> nasc::ir::Graph {
-    let path = root().join(file);
-    let r = nasc::check::check_paths(&[path]);
-    assert!(!r.has_errors(), "{file} has errors");
-    nasc::ir::build(&r.program, &nasc::ir::BuildOptions::default()).expect("builds")
+    crate::props::graph(file, None)
 }
 
 fn opts(i: Option<&Instance>) -> Options {
@@ -34,8 +30,13 @@ fn solve(t: &Target, o: &Options) -> Outcome {
 /// target's output shape, and satisfies the target (re-inferred here, independently of `synthesize`).
 fn verify(sol: &Solution, target: &Props) {
     let batch = target.shape.inputs[0].shape[0];
-    let g = synth::build_text(&sol.nasl, "synth", batch)
-        .unwrap_or_else(|e| panic!("does not check: {e}\n{}", sol.nasl));
+    let g = synth::build_text(
+        std::path::Path::new("<synth>.nasl"),
+        &sol.nasl,
+        Some("synth"),
+        batch,
+    )
+    .unwrap_or_else(|e| panic!("does not check: {e}\n{}", sol.nasl));
     let p = synth::props_in_context(&g, target.shape.inputs[0].producer)
         .expect("props")
         .renamed_like(target);
@@ -374,19 +375,7 @@ fn malformed_targets_name_the_field() {
     assert_eq!(e.position.map(|p| p.0), Some(2), "{e:?}");
 }
 
-fn nasc(args: &[&str]) -> (i32, String, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_nasc"))
-        .args(args)
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("runs");
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
+use crate::run_nasc as nasc;
 
 #[test]
 fn cli_replace_prints_a_program_that_checks() {
