@@ -117,9 +117,14 @@ fn max2(a: &Int, b: &Int) -> Int {
 
 /// `x · y` for `y` known to lie in `dom` (asserted separately): an if-then-else over `dom`, linear in `x`.
 fn lin_mul(x: &Int, y: &Int, dom: &[i64]) -> Int {
+    lin_mul_div(x, y, dom, 1)
+}
+
+/// `x · (y / d)` (integer division) for `y` in `dom`, the same way.
+fn lin_mul_div(x: &Int, y: &Int, dom: &[i64], d: i64) -> Int {
     let mut acc = int(0);
     for &v in dom.iter().rev() {
-        acc = y.eq(int(v)).ite(&(x * int(v)), &acc);
+        acc = y.eq(int(v)).ite(&(x * int(v / d)), &acc);
     }
     acc
 }
@@ -867,11 +872,7 @@ impl Builder<'_, '_> {
         let by_groups = |t: &Int| -> Int {
             let mut acc = t.clone();
             for &g in gs.iter().rev() {
-                let scaled: Vec<i64> = p.dom.to_vec();
-                let mut inner = int(0);
-                for &v in scaled.iter().rev() {
-                    inner = a.x[1].eq(int(v)).ite(&(t * int(v / g)), &inner);
-                }
+                let inner = lin_mul_div(t, &a.x[1], &p.dom, g);
                 acc = s.groups.eq(int(g)).ite(&inner, &acc);
             }
             acc
