@@ -5,25 +5,30 @@
 //! ```text
 //! .nasl ──syntax──▶ AST ──check──▶ checked program (symbolic shapes, diagnostics)
 //!                                        └──ir──▶ op graph of one architecture (concrete shapes, paths)
+//!        driver: path or text → checked program → graph
 //!                                                   └──props──▶ (shape, depth, mixing) on an e-graph
 //!                                                               └──synth──▶ z3: target properties → NASL
-//!                                                   └──lower──▶ libtorch network: train, eval, cost, export
+//!  ─ ─ ─ ─ ─ ─ ─ ─ ─ ─ ─ ─ ─ ─ ─ ─ ─ ─ ─ ─ ─ above: crate `nasc_front` (no libtorch); below: libtorch ─ ─
+//!                                                   └──lower──▶ libtorch network: train, eval, export
 //!                                                               (data: datasets, splits, batches)
 //!                                                               └──score──▶ training-free scores
-//!                                                                          └──search──▶ random search
+//!                                   store (run history) · exec (evaluation jobs, executors)
+//!                                                                          └──search──▶ drivers
 //! ```
 //!
-//! See `ARCHITECTURE.md` for what each module owns and may use.
+//! This crate re-exports the front end (`nasc_front`) under the same module names, so `nasc::check`,
+//! `nasc::ir`, … are the front end's, and adds the stages that run on libtorch. Two executables: `nasc`
+//! (the front end only; it hands `train`, `eval`, `export`, `bench`, `score` and `search` to the second)
+//! and `nasc-torch` (every command). See `ARCHITECTURE.md` for what each module owns and may use.
 
-pub mod base;
-pub mod check;
-pub mod cli;
+pub use nasc_front::{base, check, driver, ir, lsp, props, syntax, synth};
+
 pub mod data;
-pub mod ir;
 pub mod lower;
-pub mod lsp;
-pub mod props;
 pub mod score;
 pub mod search;
-pub mod syntax;
-pub mod synth;
+
+/// The commands that run on libtorch (the `nasc-torch` executable); the rest of the command line —
+/// arguments, rendering, the commands that need no libtorch — is the front end's `cli`, re-exported here.
+#[path = "cli/torch/mod.rs"]
+pub mod cli;

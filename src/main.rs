@@ -1,12 +1,7 @@
-//! The `nasc` binary: everything happens in `nasc::cli`.
+//! The `nasc` executable: the front end only (`nasc_front::cli`). It links no libtorch, so `nasc check`,
+//! `fmt`, `props`, `synth`, `lsp`, … start in milliseconds; the commands that run networks are handed to
+//! `nasc-torch`, found beside this executable.
 
 fn main() -> std::process::ExitCode {
-    // Like other Unix tools, end quietly when the reader of our output goes away (`nasc ir … | head`)
-    // instead of failing on the next write.
-    #[cfg(unix)]
-    // SAFETY: restoring the default disposition of SIGPIPE at start-up, before any thread exists.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
-    nasc::cli::main()
+    nasc_front::cli::main()
 }

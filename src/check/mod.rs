@@ -9,6 +9,7 @@ mod eval;
 pub mod ops;
 pub mod program;
 mod resolve;
+pub mod segments;
 pub mod sym;
 pub mod value;
 

@@ -71,7 +71,11 @@ pub fn stdlib_dir() -> PathBuf {
     if let Some(p) = std::env::var_os("NASC_STDLIB") {
         return PathBuf::from(p);
     }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("stdlib")
+    // this crate is built from `front/`; the standard library sits beside it in the project root
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join("stdlib")
 }
 
 /// Reads a file for the loader. `overrides` are in-memory texts (the LSP's open documents).

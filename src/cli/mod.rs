@@ -1,15 +1,30 @@
-//! The command-line edge: argument parsing (clap), running the stages, and printing. The only module that
-//! writes to stdout/stderr or decides exit codes (0 success, 1 the program has errors, 2 the command could
-//! not run: bad usage, unreadable files).
+//! The command-line edge: argument parsing (clap), running the stages, and printing. With `lsp`, the only
+//! module that writes to stdout/stderr; the only one that decides exit codes (0 success, 1 the program has
+//! errors, 2 the command could not run: bad usage, unreadable files).
+//!
+//! Every command is parsed here, so `nasc --help`, `nasc train --help` and usage errors need no libtorch.
+//! The commands that need none run here, one file each (`check`, `fmt`, `shapes`, `ir`, `cost`, `props`,
+//! `synth`; `lsp` is the `lsp` module); the others (`train`, `eval`, `export`, `bench`, `score`, `search`:
+//! [`Command::needs_torch`]) are handed to the `nasc-torch` executable beside this one, which parses the
+//! same [`Cli`] and runs them (`src/cli/torch/`, in the root crate). Library results are data
+//! (`Serialize` and `Display` reports); this module only chooses the renderer and the exit code.
 
+pub mod args;
+mod check;
+mod cost;
+mod fmt;
+mod ir;
+mod props;
 pub mod render;
-pub mod score;
+mod shapes;
 mod synth;
 
+pub use args::{ArchArgs, RunArgs};
+
 use crate::base::{Diagnostic, SourceMap};
-use crate::check::{self, CheckResult, ShapeDisplay, Value};
+use crate::driver::{self, Failure};
 use clap::{Parser, Subcommand};
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -29,7 +44,7 @@ The language is described in docs/language.md, every diagnostic code in docs/dia
 /// nasc — a compiler toolchain for neural architecture search.
 ///
 /// Write networks and search spaces as NASL programs; nasc checks their shapes symbolically, formats
-/// them, and (in later stages) abstracts, synthesizes, lowers, scores and searches them.
+/// them, abstracts them into properties, synthesizes, lowers, trains, scores and searches them.
 #[derive(Parser, Debug)]
 #[command(name = "nasc", version, about, long_about = None, after_help = AFTER_HELP)]
 pub struct Cli {
@@ -281,46 +296,56 @@ without defaults stay symbolic (B, C, H, out, …). Unknown sizes (after an unde
         json: bool,
     },
     /// Synthesize NASL that satisfies target properties (shape, depth, mixing) with z3.
-    #[command(after_help = synth::AFTER_HELP)]
-    Synth(synth::SynthArgs),
+    #[command(after_help = args::SYNTH_HELP)]
+    Synth(args::SynthArgs),
     /// Run the language server on stdin/stdout (for editors; see docs/editor.md).
     Lsp,
     /// Training-free scores (EPE-NAS, NASWOT, synflow, …; higher is better) of networks or of a sample
     /// of a search space; correlations with measured accuracies.
-    #[command(after_help = score::SCORE_HELP)]
-    Score(score::ScoreArgs),
+    #[command(after_help = args::SCORE_HELP)]
+    Score(args::ScoreArgs),
     /// Search drivers over a search space.
     #[command(subcommand)]
-    Search(score::SearchCommand),
+    Search(args::SearchCommand),
 }
 
-/// Entry point of the binary.
-pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    check::with_big_stack(move || run(cli))
-}
-
-fn color() -> bool {
-    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-}
-
-fn print_diagnostics(ds: &[Diagnostic], sources: &SourceMap, quiet: bool) {
-    let mut err = std::io::stderr().lock();
-    for d in ds {
-        if quiet && !d.is_error() {
-            continue;
-        }
-        let _ = write!(err, "{}", render::render_text(d, sources, color()));
+impl Command {
+    /// Whether the command runs networks on libtorch (and so runs in `nasc-torch`).
+    pub fn needs_torch(&self) -> bool {
+        matches!(
+            self,
+            Command::Train { .. }
+                | Command::Eval { .. }
+                | Command::Export { .. }
+                | Command::Bench { .. }
+                | Command::Score(_)
+                | Command::Search(_)
+        )
     }
 }
 
-fn summary(r: &CheckResult, files: usize) -> String {
-    let errors = r.error_count();
-    let warnings = r.diagnostics.len() - errors;
-    format!("checked {files} file(s): {errors} error(s), {warnings} warning(s)",)
+/// Entry point of the `nasc` executable.
+pub fn main() -> ExitCode {
+    restore_sigpipe();
+    let cli = Cli::parse();
+    if cli.command.needs_torch() {
+        return hand_to_torch();
+    }
+    crate::check::with_big_stack(move || run(cli))
 }
 
-/// Runs a parsed command line.
+/// Like other Unix tools, end quietly when the reader of our output goes away (`nasc ir … | head`)
+/// instead of failing on the next write.
+pub fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE at start-up, before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+/// Runs a parsed command line of the commands that need no libtorch; the others are handed to
+/// `nasc-torch` with this process's arguments.
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Check {
@@ -328,30 +353,8 @@ pub fn run(cli: Cli) -> ExitCode {
             json,
             deny_warnings,
             quiet,
-        } => {
-            if let Some(code) = missing_files(&files) {
-                return code;
-            }
-            let r = check::check_paths(&files);
-            if json {
-                let arr: Vec<_> = r
-                    .diagnostics
-                    .iter()
-                    .map(|d| render::to_json(d, &r.program.sources))
-                    .collect();
-                println!("{}", serde_json::to_string_pretty(&arr).unwrap_or_default());
-            } else {
-                print_diagnostics(&r.diagnostics, &r.program.sources, quiet);
-                eprintln!("{}", summary(&r, files.len()));
-            }
-            let failed = r.has_errors() || (deny_warnings && !r.diagnostics.is_empty());
-            if failed {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            }
-        }
-        Command::Fmt { files, check } => fmt(&files, check),
+        } => check::run(&files, json, deny_warnings, quiet),
+        Command::Fmt { files, check } => fmt::run(&files, check),
         Command::Props {
             file,
             block,
@@ -367,627 +370,136 @@ pub fn run(cli: Cli) -> ExitCode {
                 inputs: Vec::new(),
                 choices,
             };
-            props(&arch, block.or(subgraph), batch, json)
+            props::run(&arch, block.or(subgraph), batch, json)
         }
-        Command::Shapes { file, block, json } => shapes(&file, block.as_deref(), json),
-        Command::Ir { arch, batch, json } => ir(&arch, batch, json),
-        Command::Train {
-            arch,
-            run,
-            epochs,
-            lr,
-            optimizer,
-            schedule,
-            weight_decay,
-            augment,
-            amp,
-            limit,
-            max_steps,
-            save,
-            weights,
-            json,
-        } => {
-            let adamw = optimizer == "adamw";
-            let cfg = crate::lower::train::TrainConfig {
-                epochs,
-                batch: run.batch,
-                lr: lr.unwrap_or(if adamw { 1e-3 } else { 0.05 }),
-                optimizer: if adamw {
-                    crate::lower::train::OptimizerKind::AdamW
-                } else {
-                    crate::lower::train::OptimizerKind::Sgd
-                },
-                schedule: if schedule == "constant" {
-                    crate::lower::train::Schedule::Constant
-                } else {
-                    crate::lower::train::Schedule::Cosine
-                },
-                momentum: 0.9,
-                weight_decay: weight_decay.unwrap_or(if adamw { 0.05 } else { 5e-4 }),
-                amp,
-                max_steps,
-            };
-            train_cmd(
-                &arch,
-                &run,
-                &cfg,
-                augment,
-                limit,
-                save.as_deref(),
-                weights.as_deref(),
-                json,
-            )
-        }
-        Command::Bench {
-            arch,
-            batch,
-            steps,
-            warmup,
-            device,
-            threads,
-            quiet,
-        } => {
-            let (g, sources) = match build_graph(&arch, batch) {
-                Ok(x) => x,
-                Err(c) => return c,
-            };
-            let r = crate::lower::parse_device(&device).and_then(|d| {
-                if let Some(t) = threads {
-                    crate::lower::set_threads(t);
-                }
-                crate::lower::seed(0);
-                crate::lower::train::benchmark(&g, d, batch, steps, warmup)
-            });
-            match r {
-                Ok(ips) if quiet => {
-                    println!("{ips:.1}");
-                    ExitCode::SUCCESS
-                }
-                Ok(ips) => {
-                    println!(
-                        "{}: {ips:.1} training images/s (batch {batch}, {steps} steps, {device}, {} threads)",
-                        g.name,
-                        crate::lower::threads()
-                    );
-                    ExitCode::SUCCESS
-                }
-                Err(e) => fail_lower(&e, &sources),
-            }
-        }
-        Command::Export {
-            arch,
-            torchscript,
-            pytorch,
-            weights,
-            batch,
-            seed,
-        } => export_cmd(
-            &arch,
-            torchscript.as_deref(),
-            pytorch.as_deref(),
-            weights.as_deref(),
-            batch,
-            seed,
-        ),
-        Command::Eval {
-            arch,
-            run,
-            weights,
-            part,
-            json,
-        } => eval_cmd(&arch, &run, &weights, &part, json),
+        Command::Shapes { file, block, json } => shapes::run(&file, block.as_deref(), json),
+        Command::Ir { arch, batch, json } => ir::run(&arch, batch, json),
         Command::Cost {
             arch,
             batch,
             depth,
             json,
-        } => cost(&arch, batch, depth, json),
+        } => cost::run(&arch, batch, depth, json),
         Command::Synth(a) => synth::run(a),
         Command::Lsp => crate::lsp::run(),
-        Command::Score(a) => score::score_cmd(&a),
-        Command::Search(c) => score::search_cmd(&c),
+        Command::Train { .. }
+        | Command::Eval { .. }
+        | Command::Export { .. }
+        | Command::Bench { .. }
+        | Command::Score(_)
+        | Command::Search(_) => hand_to_torch(),
     }
 }
 
-fn missing_files(files: &[PathBuf]) -> Option<ExitCode> {
-    let missing: Vec<&PathBuf> = files.iter().filter(|f| !f.is_file()).collect();
-    if missing.is_empty() {
-        return None;
+/// The `nasc-torch` executable: `$NASC_TORCH`, else the one beside this executable.
+pub fn torch_executable() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("NASC_TORCH") {
+        return Some(PathBuf::from(p));
     }
-    for f in missing {
-        eprintln!("error: cannot read `{}`: no such file", f.display());
-    }
-    Some(ExitCode::from(2))
+    let me = std::env::current_exe().ok()?;
+    Some(me.with_file_name(format!("nasc-torch{}", std::env::consts::EXE_SUFFIX)))
 }
 
-fn fmt(files: &[PathBuf], check_only: bool) -> ExitCode {
-    let mut status = ExitCode::SUCCESS;
-    for path in files {
-        let (text, stdin) = if path.as_os_str() == "-" {
-            let mut s = String::new();
-            if std::io::stdin().read_to_string(&mut s).is_err() {
-                eprintln!("error: cannot read standard input");
-                return ExitCode::from(2);
-            }
-            (s, true)
-        } else {
-            match std::fs::read_to_string(path) {
-                Ok(s) => (s, false),
-                Err(e) => {
-                    eprintln!("error: cannot read `{}`: {e}", path.display());
-                    return ExitCode::from(2);
-                }
-            }
-        };
-        let mut sources = SourceMap::new();
-        let fid = sources.add(path.clone(), text.clone());
-        let parsed = crate::syntax::parse(fid, &text);
-        if parsed.diagnostics.iter().any(Diagnostic::is_error) {
-            print_diagnostics(&parsed.diagnostics, &sources, false);
-            eprintln!("{}: not formatted (syntax errors)", path.display());
-            status = ExitCode::from(1);
+/// Runs this command line in `nasc-torch` (on Unix, by `exec`: same process id, signals and exit code).
+fn hand_to_torch() -> ExitCode {
+    let command = std::env::args().nth(1).unwrap_or_default();
+    let Some(exe) = torch_executable().filter(|p| p.is_file()) else {
+        eprintln!(
+            "error: `nasc {command}` runs networks on libtorch, in the `nasc-torch` executable, which was \
+not found beside this one{}\n  help: build both with `cargo build --release` (or `make`), or set \
+NASC_TORCH to its path",
+            torch_executable()
+                .map(|p| format!(" (`{}`)", p.display()))
+                .unwrap_or_default()
+        );
+        return ExitCode::from(2);
+    };
+    let mut cmd = std::process::Command::new(&exe);
+    cmd.args(std::env::args_os().skip(1));
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let e = cmd.exec();
+        eprintln!("error: cannot run `{}`: {e}", exe.display());
+        ExitCode::from(2)
+    }
+    #[cfg(not(unix))]
+    match cmd.status() {
+        Ok(s) => ExitCode::from(s.code().unwrap_or(2).clamp(0, 255) as u8),
+        Err(e) => {
+            eprintln!("error: cannot run `{}`: {e}", exe.display());
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Whether stderr gets colours.
+pub fn color() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// Prints diagnostics to stderr (`quiet`: errors only).
+pub fn print_diagnostics(ds: &[Diagnostic], sources: &SourceMap, quiet: bool) {
+    let mut err = std::io::stderr().lock();
+    for d in ds {
+        if quiet && !d.is_error() {
             continue;
         }
-        let out = crate::syntax::print_module(&parsed.module);
-        if stdin {
-            print!("{out}");
-        } else if out != text {
-            if check_only {
-                println!("{}", path.display());
-                status = ExitCode::from(1);
-            } else if let Err(e) = std::fs::write(path, &out) {
-                eprintln!("error: cannot write `{}`: {e}", path.display());
-                return ExitCode::from(2);
-            }
-        }
-    }
-    status
-}
-
-fn shapes(file: &PathBuf, only: Option<&str>, json: bool) -> ExitCode {
-    if let Some(code) = missing_files(std::slice::from_ref(file)) {
-        return code;
-    }
-    let r = check::check_paths(std::slice::from_ref(file));
-    let sources = &r.program.sources;
-    let blocks: Vec<&check::BlockReport> = r
-        .blocks
-        .iter()
-        .filter(|b| r.program.block_module(b.id) == r.program.roots[0])
-        .filter(|b| only.is_none_or(|n| b.name == n))
-        .collect();
-    if let Some(n) = only {
-        if blocks.is_empty() {
-            let names: Vec<&str> = r.blocks.iter().map(|b| b.name.as_str()).collect();
-            eprintln!(
-                "error: `{}` has no block `{n}` (it defines: {})",
-                file.display(),
-                names.join(", ")
-            );
-            return ExitCode::from(2);
-        }
-    }
-    let line_col = |s: crate::base::Span| sources.get(s.file).map(|f| f.line_col(s.start as usize));
-    let prog = &r.program;
-    let show = |v: &Value| match v {
-        Value::Tensor(t) => ShapeDisplay(&t.shape).to_string(),
-        Value::Block(b) => block_value_text(prog, b),
-        other => other.to_string(),
-    };
-    if json {
-        let arr: Vec<_> = blocks
-            .iter()
-            .map(|b| {
-                serde_json::json!({
-                    "block": b.name,
-                    "kind": if b.kind == crate::syntax::ast::BlockKind::Network { "network" } else { "block" },
-                    "signature": b.signature,
-                    "result": show(&b.result),
-                    "bindings": b.bindings.iter().map(|x| {
-                        let lc = line_col(x.span);
-                        serde_json::json!({"name": x.name, "line": lc.map(|l| l.line), "column": lc.map(|l| l.col), "value": show(&x.value), "kind": x.value.kind()})
-                    }).collect::<Vec<_>>(),
-                    "decisions": b.decisions,
-                })
-            })
-            .collect();
-        println!("{}", serde_json::to_string_pretty(&arr).unwrap_or_default());
-    } else {
-        let mut out = String::new();
-        for b in &blocks {
-            let kw = if b.kind == crate::syntax::ast::BlockKind::Network {
-                "network"
-            } else {
-                "block"
-            };
-            out.push_str(&format!("{kw} {}\n", b.signature));
-            let width = b
-                .bindings
-                .iter()
-                .map(|x| x.name.len())
-                .max()
-                .unwrap_or(0)
-                .max(6);
-            for x in &b.bindings {
-                let lc = line_col(x.span)
-                    .map(|l| format!("{}:{}", l.line, l.col))
-                    .unwrap_or_default();
-                out.push_str(&format!(
-                    "  {lc:>7}  {:<width$} : {}\n",
-                    x.name,
-                    show(&x.value)
-                ));
-            }
-            out.push_str(&format!(
-                "  {:>7}  {:<width$} : {}\n",
-                "",
-                "result",
-                show(&b.result)
-            ));
-            if !b.decisions.is_empty() {
-                out.push_str(&format!("  decisions ({}):\n", b.decisions.len()));
-                for d in &b.decisions {
-                    out.push_str(&format!("    {} ∈ {{{}}}\n", d.name, d.options.join(", ")));
-                }
-            }
-            out.push('\n');
-        }
-        print!("{out}");
-    }
-    if r.has_errors() {
-        print_diagnostics(&r.diagnostics, sources, true);
-        eprintln!("{}", summary(&r, 1));
-        return ExitCode::from(1);
-    }
-    ExitCode::SUCCESS
-}
-
-fn parse_kv(items: &[String], what: &str) -> Result<Vec<(String, String)>, String> {
-    items
-        .iter()
-        .map(|s| match s.split_once('=') {
-            Some((k, v)) if !k.is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
-            _ => Err(format!("`{s}` is not `{what}`")),
-        })
-        .collect()
-}
-
-/// What names one architecture: the file, the entry block, input shapes and decisions.
-#[derive(clap::Args, Debug, Clone)]
-pub struct ArchArgs {
-    /// The NASL file.
-    pub file: PathBuf,
-    /// The entry block (default: the file's last `network`).
-    #[arg(long)]
-    pub block: Option<String>,
-    /// An input shape, `NAME=D0,D1,…` (repeatable).
-    #[arg(long = "input", value_name = "NAME=SHAPE")]
-    pub inputs: Vec<String>,
-    /// An alternative for a decision, `NAME=INDEX` (repeatable).
-    #[arg(long = "choose", value_name = "NAME=INDEX")]
-    pub choices: Vec<String>,
-}
-
-/// Checks the file and builds the IR of one architecture; prints the problems and returns the exit
-/// code on failure.
-fn build_graph(
-    a: &ArchArgs,
-    batch: i64,
-) -> Result<(crate::ir::Graph, crate::base::SourceMap), ExitCode> {
-    let file = &a.file;
-    if let Some(code) = missing_files(std::slice::from_ref(file)) {
-        return Err(code);
-    }
-    let mut opts = crate::ir::BuildOptions {
-        block: a.block.clone(),
-        batch: Some(batch),
-        ..Default::default()
-    };
-    let shapes = parse_kv(&a.inputs, "NAME=D0,D1,…").and_then(|kv| {
-        kv.into_iter()
-            .map(|(k, v)| {
-                let dims: Result<Vec<i64>, _> =
-                    v.split(',').map(|d| d.trim().parse::<i64>()).collect();
-                dims.map(|d| (k.clone(), d)).map_err(|_| {
-                    format!("`{v}` is not a comma-separated list of sizes (input `{k}`)")
-                })
-            })
-            .collect::<Result<Vec<_>, String>>()
-    });
-    let picks = parse_kv(&a.choices, "NAME=INDEX").and_then(|kv| {
-        kv.into_iter()
-            .map(|(k, v)| {
-                v.parse::<usize>()
-                    .map(|i| (k.clone(), i))
-                    .map_err(|_| format!("`{v}` is not an alternative index (decision `{k}`)"))
-            })
-            .collect::<Result<Vec<_>, String>>()
-    });
-    match (shapes, picks) {
-        (Ok(s), Ok(c)) => {
-            opts.inputs.extend(s);
-            opts.choices.extend(c);
-        }
-        (Err(e), _) | (_, Err(e)) => {
-            eprintln!("error: {e}");
-            return Err(ExitCode::from(2));
-        }
-    }
-    let r = check::check_paths(std::slice::from_ref(file));
-    if r.has_errors() {
-        print_diagnostics(&r.diagnostics, &r.program.sources, true);
-        eprintln!("{}", summary(&r, 1));
-        return Err(ExitCode::from(1));
-    }
-    match crate::ir::build(&r.program, &opts) {
-        Ok(g) => Ok((g, r.program.sources)),
-        Err(crate::ir::BuildError::Diagnostics(ds)) => {
-            print_diagnostics(&ds, &r.program.sources, false);
-            Err(ExitCode::from(1))
-        }
-        Err(crate::ir::BuildError::Usage(m)) => {
-            eprintln!("error: {m}");
-            Err(ExitCode::from(2))
-        }
+        let _ = write!(err, "{}", render::render_text(d, sources, color()));
     }
 }
 
-fn ir(arch: &ArchArgs, batch: i64, json: bool) -> ExitCode {
-    match build_graph(arch, batch) {
-        Ok((g, _)) => {
-            if json {
-                println!("{}", serde_json::to_string_pretty(&g).unwrap_or_default());
-            } else {
-                print!("{g}");
-            }
-            ExitCode::SUCCESS
-        }
-        Err(code) => code,
-    }
+/// `checked N file(s): E error(s), W warning(s)`.
+pub fn summary(ds: &[Diagnostic], files: usize) -> String {
+    let errors = ds.iter().filter(|d| d.is_error()).count();
+    let warnings = ds.len() - errors;
+    format!("checked {files} file(s): {errors} error(s), {warnings} warning(s)",)
 }
 
-fn cost(arch: &ArchArgs, batch: i64, depth: usize, json: bool) -> ExitCode {
-    match build_graph(arch, batch) {
-        Ok((g, _)) => {
-            let c = crate::lower::cost::cost(&g, depth.max(1));
-            if json {
-                println!("{}", serde_json::to_string_pretty(&c).unwrap_or_default());
-            } else {
-                print!("{c}");
-            }
-            ExitCode::SUCCESS
-        }
-        Err(code) => code,
-    }
-}
-
-/// Options shared by the commands that run a network on data.
-#[derive(clap::Args, Debug, Clone)]
-pub struct RunArgs {
-    /// The dataset (see below).
-    #[arg(long, default_value = "fashion-mnist")]
-    pub data: String,
-    /// Batch size.
-    #[arg(long, default_value_t = 128)]
-    pub batch: i64,
-    /// Device: cpu, cuda or cuda:N.
-    #[arg(long, default_value = "cpu")]
-    pub device: String,
-    /// Seed of initialisation, the validation split and shuffling.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// Images of the training set held out for validation.
-    #[arg(long, default_value_t = 5000)]
-    pub val: i64,
-    /// libtorch intra-op threads (default: libtorch's choice).
-    #[arg(long)]
-    pub threads: Option<i32>,
-}
-
-fn fail_lower(e: &crate::lower::LowerError, sources: &SourceMap) -> ExitCode {
-    match e.to_diagnostic() {
-        Some(d) => print_diagnostics(std::slice::from_ref(&d), sources, false),
-        None => eprintln!("error: {e}"),
-    }
+/// A usage error: the message, exit 2.
+pub fn usage(m: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {m}");
     ExitCode::from(2)
 }
 
-/// Everything a run on data needs: the graph, its lowered network, the splits.
-fn prepare_run(
-    arch: &ArchArgs,
-    run: &RunArgs,
-    augment: bool,
-    limit: Option<i64>,
-) -> Result<crate::lower::Session, ExitCode> {
-    let (g, sources) = build_graph(arch, run.batch)?;
-    let opts = crate::lower::SessionOptions {
-        data: run.data.clone(),
-        device: run.device.clone(),
-        seed: run.seed,
-        val: run.val,
-        threads: run.threads,
-        augment,
-        limit,
-    };
-    crate::lower::Session::new(g, sources, &opts).map_err(|(e, sources)| fail_lower(&e, &sources))
-}
-
-#[allow(clippy::too_many_arguments)]
-fn train_cmd(
-    arch: &ArchArgs,
-    run: &RunArgs,
-    cfg: &crate::lower::train::TrainConfig,
-    augment: bool,
-    limit: Option<i64>,
-    save: Option<&std::path::Path>,
-    weights: Option<&std::path::Path>,
-    json: bool,
-) -> ExitCode {
-    let mut s = match prepare_run(arch, run, augment, limit) {
-        Ok(s) => s,
-        Err(c) => return c,
-    };
-    if let Some(w) = weights {
-        if let Err(e) = s.load(w) {
-            return fail_lower(&e, &s.sources);
-        }
-    }
-    eprintln!(
-        "training {} ({} parameters) on {} train / {} validation images of {}, {} epoch(s), batch {}, {}",
-        s.net.graph.name,
-        crate::lower::cost::thousands(s.net.num_params()),
-        s.splits.train.len(),
-        s.splits.val.len(),
-        run.data,
-        cfg.epochs,
-        cfg.batch,
-        run.device
-    );
-    let bar = indicatif::ProgressBar::new(0);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "epoch {prefix} [{bar:30}] {pos}/{len} {msg} ETA {eta}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
-    let t0 = std::time::Instant::now();
-    let result = s.train(cfg, &mut |p| {
-        if bar.length() != Some(p.steps as u64) {
-            bar.set_length(p.steps as u64);
-            bar.reset();
-        }
-        bar.set_prefix(format!("{}/{}", p.epoch + 1, p.epochs));
-        bar.set_position(p.step as u64);
-        bar.set_message(format!(
-            "loss {:.4} acc {:.2}% {:.0} img/s",
-            p.loss,
-            100.0 * p.acc,
-            p.images_per_s
-        ));
-        if p.step == p.steps {
-            bar.finish_and_clear();
-        }
-    });
-    bar.finish_and_clear();
-    let reports = match result {
-        Ok(r) => r,
-        Err(e) => return fail_lower(&e, &s.sources),
-    };
-    for r in &reports {
-        eprintln!(
-            "epoch {}/{}: train loss {:.4} acc {:.2}% | val loss {:.4} acc {:.2}% | {:.0} img/s, {:.1} s",
-            r.epoch + 1,
-            cfg.epochs,
-            r.train_loss,
-            100.0 * r.train_accuracy,
-            r.val.loss,
-            100.0 * r.val.accuracy,
-            r.images_per_s,
-            r.seconds
-        );
-    }
-    if let Some(last) = reports.last() {
-        println!(
-            "validation accuracy: {:.2}% ({} images) after {} epoch(s), {:.1} s",
-            100.0 * last.val.accuracy,
-            last.val.images,
-            reports.len(),
-            t0.elapsed().as_secs_f64()
-        );
-    }
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&reports).unwrap_or_default()
-        );
-    }
-    if let Some(path) = save {
-        if let Err(e) = s.save(path) {
-            return fail_lower(&e, &s.sources);
-        }
-        eprintln!("saved {}", path.display());
-    }
-    ExitCode::SUCCESS
-}
-
-fn eval_cmd(
-    arch: &ArchArgs,
-    run: &RunArgs,
-    weights: &std::path::Path,
-    part: &str,
-    json: bool,
-) -> ExitCode {
-    let mut s = match prepare_run(arch, run, false, None) {
-        Ok(s) => s,
-        Err(c) => return c,
-    };
-    if let Err(e) = s.load(weights) {
-        return fail_lower(&e, &s.sources);
-    }
-    let p = match part {
-        "val" => crate::data::Part::Val,
-        "train" => crate::data::Part::Train,
-        _ => crate::data::Part::Test,
-    };
-    match s.evaluate(p, run.batch) {
-        Ok(ev) => {
-            if json {
-                println!("{}", serde_json::to_string_pretty(&ev).unwrap_or_default());
-            } else {
-                println!(
-                    "{part} accuracy: {:.2}% ({} images), loss {:.4}, {:.1} s",
-                    100.0 * ev.accuracy,
-                    ev.images,
-                    ev.loss,
-                    ev.seconds
-                );
+/// Prints a front-end failure and returns its exit code: 1 when the program has errors, 2 when the
+/// command could not run. `context` prefixes usage messages (which row of a results file, …).
+pub fn fail(f: Failure, context: &str) -> ExitCode {
+    match f {
+        Failure::Diagnostics {
+            diagnostics,
+            sources,
+            files,
+        } => {
+            match files {
+                Some(n) => {
+                    print_diagnostics(&diagnostics, &sources, true);
+                    eprintln!("{}", summary(&diagnostics, n));
+                }
+                None => print_diagnostics(&diagnostics, &sources, false),
             }
-            ExitCode::SUCCESS
+            ExitCode::from(1)
         }
-        Err(e) => fail_lower(&e, &s.sources),
+        Failure::Missing(paths) => {
+            for f in paths {
+                eprintln!("error: cannot read `{}`: no such file", f.display());
+            }
+            ExitCode::from(2)
+        }
+        Failure::Usage(m) => usage(format!("{context}{m}")),
     }
 }
 
-fn export_cmd(
-    arch: &ArchArgs,
-    torchscript: Option<&std::path::Path>,
-    pytorch: Option<&std::path::Path>,
-    weights: Option<&std::path::Path>,
-    batch: i64,
-    seed: u64,
-) -> ExitCode {
-    if torchscript.is_none() && pytorch.is_none() {
-        eprintln!("error: nothing to export: give --torchscript OUT.pt and/or --pytorch OUT.py");
-        return ExitCode::from(2);
-    }
-    let (g, sources) = match build_graph(arch, batch) {
-        Ok(x) => x,
-        Err(c) => return c,
-    };
-    if let Some(out) = torchscript {
-        crate::lower::seed(seed);
-        if let Err(e) = crate::lower::export::torchscript(&g, weights, out) {
-            return fail_lower(&e, &sources);
-        }
-        eprintln!(
-            "wrote {} (TorchScript, traced at batch {batch})",
-            out.display()
-        );
-    }
-    if let Some(out) = pytorch {
-        let text = crate::lower::export::pytorch_source(&g, &arch.file.display().to_string());
-        if let Err(e) = std::fs::write(out, text) {
-            eprintln!("error: cannot write `{}`: {e}", out.display());
-            return ExitCode::from(2);
-        }
-        eprintln!("wrote {} (PyTorch source)", out.display());
-    }
-    ExitCode::SUCCESS
+/// Checks the file and builds the IR of one architecture (the front-end driver); prints the problems and
+/// returns the exit code on failure.
+pub fn build_graph(a: &ArchArgs, batch: i64) -> Result<driver::Built, ExitCode> {
+    let opts = a.spec(batch).options().map_err(|f| fail(f, ""))?;
+    driver::build(driver::Source::path(&a.file), &opts).map_err(|f| fail(f, ""))
 }
+
 /// A block value by name (`basic_block`, `relu`, `one of conv3x3 | skip (decision e01)`).
-fn block_value_text(prog: &check::Program, b: &check::value::BlockVal) -> String {
-    use check::value::BlockVal;
+pub fn block_value_text(prog: &crate::check::Program, b: &crate::check::value::BlockVal) -> String {
+    use crate::check::value::BlockVal;
     match b {
         BlockVal::Def(id) => prog.block_name(*id),
         BlockVal::Op(n) => n.to_string(),
@@ -996,51 +508,5 @@ fn block_value_text(prog: &check::Program, b: &check::value::BlockVal) -> String
             format!("one of {} (decision `{decision}`)", names.join(" | "))
         }
         BlockVal::Unknown => "Block".into(),
-    }
-}
-
-fn props(arch: &ArchArgs, select: Option<String>, batch: i64, json: bool) -> ExitCode {
-    use crate::ir::subgraph::{Subgraph, SubgraphError};
-    use crate::props::PropsError;
-    let g = match build_graph(arch, batch) {
-        Ok((g, _)) => g,
-        Err(code) => return code,
-    };
-    let sub = match &select {
-        Some(s) => Subgraph::select(&g, s),
-        None => Subgraph::whole(&g),
-    };
-    match sub
-        .map_err(PropsError::from)
-        .and_then(|sub| crate::props::infer(&g, &sub))
-    {
-        Ok(mut p) => {
-            if let Some(src) = &mut p.source {
-                src.subgraph = select.unwrap_or_default();
-            }
-            if json {
-                println!("{}", serde_json::to_string_pretty(&p).unwrap_or_default());
-            } else {
-                print!("{p}");
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            let mut hint = String::new();
-            if let PropsError::Subgraph(SubgraphError::UnknownPath(_)) = &e {
-                let mut tops: Vec<&str> = g
-                    .nodes
-                    .iter()
-                    .map(|n| n.path.split('.').next().unwrap_or(""))
-                    .collect();
-                tops.dedup();
-                hint = format!(
-                    " (top-level paths: {}; `nasc ir` lists every node)",
-                    tops.join(", ")
-                );
-            }
-            eprintln!("error: {e}{hint}");
-            ExitCode::from(2)
-        }
     }
 }

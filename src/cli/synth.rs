@@ -1,67 +1,17 @@
 //! `nasc synth`: read a target (or take a subgraph's own properties), synthesize, print NASL — a block, or
-//! with `--replace` the whole program with the subgraph replaced — and re-check what is printed.
+//! with `--replace` the whole program with the subgraph replaced (`synth::replace`, which also re-checks
+//! what is printed).
 
-use super::{build_graph, print_diagnostics, ArchArgs};
+use super::args::SynthArgs;
+use super::{print_diagnostics, usage};
 use crate::base::{Code, Diagnostic, SourceMap, Span};
-use crate::props::{MutationRates, Props};
+use crate::props::MutationRates;
+use crate::synth::replace::{Replace, ReplaceError};
 use crate::synth::{self, Constraints, Objective, Options, Outcome, Target};
 use rand::SeedableRng;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
-
-/// Arguments of `nasc synth`.
-#[derive(clap::Args, Debug)]
-pub struct SynthArgs {
-    /// The target: JSON as `nasc props --json` prints it, plus optional `constraints` (docs/synthesis.md).
-    #[arg(long, value_name = "FILE")]
-    pub props: Option<PathBuf>,
-    /// Replace a block instance of a program: FILE:PATH, PATH a top-level `let` of the entry block as
-    /// `nasc props --block` names it. Without --props the target is the instance's own properties.
-    #[arg(long, value_name = "FILE:PATH")]
-    pub replace: Option<String>,
-    /// Distinct programs to print.
-    #[arg(long, default_value_t = 1)]
-    pub count: usize,
-    /// Randomise the choice among solutions, reproducibly.
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Give up (result "unknown", exit 3) after this many seconds.
-    #[arg(long, default_value_t = 30.0)]
-    pub timeout: f64,
-    /// What to prefer among satisfying programs: none (shortest first), params, flops, closest (fewest
-    /// ops differing from the replaced subgraph; needs --replace).
-    #[arg(long, default_value = "none")]
-    pub objective: String,
-    /// Mutate the target first with the alpha-NAS rules (docs/properties.md), using this seed.
-    #[arg(long, value_name = "SEED")]
-    pub mutate: Option<u64>,
-    /// Name of the synthesized block.
-    #[arg(long, default_value = "synth")]
-    pub name: String,
-    /// Print the result as JSON.
-    #[arg(long)]
-    pub json: bool,
-}
-
-pub const AFTER_HELP: &str = "\
-The target fixes the output shape exactly and gives lower bounds for depth (linear/nonlinear switches) \
-and mixing (per input/output dim, . < o < m < a). z3 searches sketches of k ops — a chain, or two \
-branches joined by add/concat with a short tail — for k from n−2 to n+2 of the replaced subgraph (or \
-constraints.min_ops..max_ops, default 1..8). Every printed program has been parsed, checked, built and \
-its properties re-inferred. Exit codes: 0 found, 1 unsat (the explanation names the conflicting target \
-fields), 2 bad usage or target, 3 unknown (time limit).
-
-Examples:
-  nasc props examples/cifarnet.nasl --block h_1 --json > t.json
-  nasc synth --props t.json --count 3
-  nasc synth --replace examples/cifarnet.nasl:h_1 --seed 7
-  nasc synth --replace examples/resnet20.nasl:h_2 --mutate 1 --objective params";
-
-fn usage(msg: impl std::fmt::Display) -> ExitCode {
-    eprintln!("error: {msg}");
-    ExitCode::from(2)
-}
 
 /// A target file's problem as a diagnostic pointing into the JSON.
 fn target_diagnostic(path: &Path, text: &str, e: &synth::TargetError) -> (Diagnostic, SourceMap) {
@@ -103,211 +53,7 @@ docs/synthesis.md lists every field",
     (d, sources)
 }
 
-/// The let statements of the entry block and their IR path segments (`h`, `h_1`, …).
-fn let_paths(def: &crate::syntax::ast::BlockDef) -> Vec<(String, usize)> {
-    let mut counts: std::collections::HashMap<String, usize> = Default::default();
-    let mut v = Vec::new();
-    for (i, s) in def.body.stmts.iter().enumerate() {
-        let n = counts.entry(s.name.name.clone()).or_insert(0);
-        let seg = if *n == 0 {
-            s.name.name.clone()
-        } else {
-            format!("{}_{n}", s.name.name)
-        };
-        *n += 1;
-        v.push((seg, i));
-    }
-    v
-}
-
-struct Replace {
-    file: PathBuf,
-    text: String,
-    graph: crate::ir::Graph,
-    path: String,
-    props: Props,
-    ops: usize,
-    reference: Vec<synth::OpKind>,
-}
-
-fn prepare_replace(spec: &str) -> Result<Replace, ExitCode> {
-    let Some((file, path)) = spec.rsplit_once(':') else {
-        return Err(usage(format!(
-            "--replace takes FILE:PATH (e.g. examples/cifarnet.nasl:h_1), not `{spec}`"
-        )));
-    };
-    if path.contains('.') || path.contains("..") {
-        return Err(usage(format!(
-            "--replace replaces a top-level `let` of the entry block; `{path}` is nested (select its \
-enclosing instance, or use `nasc props --block {path} --json` and `nasc synth --props`)"
-        )));
-    }
-    let arch = ArchArgs {
-        file: PathBuf::from(file),
-        block: None,
-        inputs: Vec::new(),
-        choices: Vec::new(),
-    };
-    let (g, _) = build_graph(&arch, 1)?;
-    let sub = crate::ir::subgraph::Subgraph::by_path(&g, path).map_err(|e| {
-        let mut tops: Vec<&str> = g
-            .nodes
-            .iter()
-            .map(|n| n.path.split('.').next().unwrap_or(""))
-            .filter(|p| *p != "inputs")
-            .collect();
-        tops.dedup();
-        usage(format!("{e} (top-level paths: {})", tops.join(", ")))
-    })?;
-    let mut props = crate::props::infer(&g, &sub).map_err(usage)?;
-    if let Some(s) = &mut props.source {
-        s.subgraph = path.to_string();
-    }
-    let text =
-        std::fs::read_to_string(file).map_err(|e| usage(format!("cannot read `{file}`: {e}")))?;
-    let ops = sub
-        .nodes
-        .iter()
-        .filter(|&&i| !matches!(g.nodes[i].op, crate::ir::Op::Param { .. }))
-        .count();
-    let reference = synth::op_sequence(&g, &sub.nodes);
-    Ok(Replace {
-        file: PathBuf::from(file),
-        text,
-        graph: g,
-        path: path.to_string(),
-        props,
-        ops,
-        reference,
-    })
-}
-
-/// The program text with `let PATH = …` calling the synthesized block instead, and the block appended.
-/// Returns the text and the path the new instance has in it.
-fn splice_source(r: &Replace, block: &str, name: &str) -> Result<(String, String), String> {
-    let fid = crate::base::FileId::default();
-    let parsed = crate::syntax::parse(fid, &r.text);
-    let module = &parsed.module;
-    let entry = module
-        .items
-        .iter()
-        .rev()
-        .find(|b| b.kind == crate::syntax::ast::BlockKind::Network)
-        .or_else(|| module.items.last())
-        .ok_or("the file defines no block")?;
-    // a top-level `let` named by the path, else the block's result when it is a call of that name
-    let (value, idx, what) = match let_paths(entry).into_iter().find(|(seg, _)| *seg == r.path) {
-        Some((_, idx)) => {
-            let st = &entry.body.stmts[idx];
-            (&st.value, idx, format!("let {} = …", st.name.name))
-        }
-        None => {
-            let res = &*entry.body.result;
-            let callee = match &res.kind {
-                crate::syntax::ast::ExprKind::Call(f, _) => match &f.kind {
-                    crate::syntax::ast::ExprKind::Name(id) => Some(id.name.clone()),
-                    crate::syntax::ast::ExprKind::Path(_, id) => Some(id.name.clone()),
-                    _ => None,
-                },
-                _ => None,
-            };
-            if callee.as_deref() != Some(r.path.as_str()) {
-                return Err(format!(
-                    "no top-level `let` of `{}` has path `{}`, and its result is not a call of `{}`",
-                    entry.name.name, r.path, r.path
-                ));
-            }
-            (res, entry.body.stmts.len(), "the result".to_string())
-        }
-    };
-    // the argument: the name in the expression that refers to the subgraph's input
-    let input = r
-        .props
-        .shape
-        .inputs
-        .first()
-        .map(|t| t.name.clone())
-        .unwrap_or_default();
-    let lets = let_paths(entry);
-    let mut arg = None;
-    let mut stack = vec![value];
-    let mut names = Vec::new();
-    while let Some(e) = stack.pop() {
-        if let crate::syntax::ast::ExprKind::Name(id) = &e.kind {
-            names.push(id.name.clone());
-        }
-        let mut ch = e.children();
-        ch.reverse();
-        stack.extend(ch);
-    }
-    for n in names {
-        // the most recent binding of `n` before this statement, else a parameter
-        let prefix = lets[..idx]
-            .iter()
-            .rev()
-            .find(|(_, i)| entry.body.stmts[*i].name.name == n)
-            .map(|(seg, _)| seg.clone())
-            .unwrap_or_else(|| format!("inputs.{n}"));
-        if input == prefix || input.starts_with(&format!("{prefix}.")) {
-            arg = Some(n);
-            break;
-        }
-    }
-    let arg = arg.ok_or_else(|| {
-        format!("cannot tell which name in {what} carries the subgraph's input `{input}`")
-    })?;
-    let (s, e) = (value.span.start as usize, value.span.end as usize);
-    let mut out = String::new();
-    out.push_str(&r.text[..s]);
-    out.push_str(&format!("{name}({arg})"));
-    out.push_str(&r.text[e..]);
-    if !out.ends_with('\n') {
-        out.push('\n');
-    }
-    out.push('\n');
-    out.push_str(block);
-    let reparsed = crate::syntax::parse(fid, &out);
-    if reparsed.diagnostics.iter().any(|d| d.is_error()) {
-        return Err("the spliced program does not parse".into());
-    }
-    // a `let` keeps its path; a result call is named by the callee, now the synthesized block
-    let new_path = if idx < entry.body.stmts.len() {
-        r.path.clone()
-    } else {
-        name.to_string()
-    };
-    Ok((crate::syntax::print_module(&reparsed.module), new_path))
-}
-
-/// Checks the spliced program: no errors, same output shapes, and the new instance satisfies the target.
-fn verify_spliced(r: &Replace, text: &str, path: &str, target: &Props) -> Result<(), String> {
-    let g = synth::build_text(&r.file, text, None, 1)?;
-    let shapes = |g: &crate::ir::Graph| -> Vec<Vec<i64>> {
-        g.outputs
-            .iter()
-            .map(|&o| g.nodes[o].shape.clone())
-            .collect()
-    };
-    if shapes(&g) != shapes(&r.graph) {
-        return Err(format!(
-            "the network's output shapes changed: {:?} → {:?}",
-            shapes(&r.graph),
-            shapes(&g)
-        ));
-    }
-    let sub = crate::ir::subgraph::Subgraph::by_path(&g, path).map_err(|e| e.to_string())?;
-    let p = crate::props::infer(&g, &sub)
-        .map_err(|e| e.to_string())?
-        .renamed_like(target);
-    if !Props::satisfies(&p, target) {
-        return Err(format!(
-            "the replaced instance does not satisfy the target in context:\n{p}"
-        ));
-    }
-    Ok(())
-}
-
-pub fn run(a: SynthArgs) -> ExitCode {
+pub(super) fn run(a: SynthArgs) -> ExitCode {
     let objective = match a.objective.as_str() {
         "none" => Objective::None,
         "params" => Objective::FewestParams,
@@ -334,9 +80,10 @@ pub fn run(a: SynthArgs) -> ExitCode {
         return usage("--objective closest measures against the replaced subgraph: give --replace");
     }
     let replace = match &a.replace {
-        Some(spec) => match prepare_replace(spec) {
+        Some(spec) => match Replace::from_spec(spec) {
             Ok(r) => Some(r),
-            Err(c) => return c,
+            Err(ReplaceError::Front(f)) => return super::fail(f, ""),
+            Err(ReplaceError::Usage(m)) => return usage(m),
         },
         None => None,
     };
@@ -440,8 +187,9 @@ pub fn run(a: SynthArgs) -> ExitCode {
     let mut programs: Vec<String> = Vec::new();
     if let (Some(r), Outcome::Sat { solutions }) = (&replace, &outcome) {
         for s in solutions {
-            match splice_source(r, &s.nasl, &name)
-                .and_then(|(t, p)| verify_spliced(r, &t, &p, &target.props).map(|_| t))
+            match r
+                .splice(&s.nasl, &name)
+                .and_then(|(t, p)| r.verify(&t, &p, &target.props).map(|_| t))
             {
                 Ok(t) => programs.push(t),
                 Err(e) => {

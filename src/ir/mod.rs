@@ -7,6 +7,7 @@
 //! node reaches the output (dead code is pruned); shapes are concrete. Depends on `base`, `syntax`, `check`.
 
 mod build;
+pub mod cost;
 pub mod count;
 mod op;
 pub mod subgraph;

@@ -9,9 +9,10 @@
 //! Depends on `ir`, `data`, `base`.
 
 use crate::base::{Code, Diagnostic, Span};
+/// Params, MACs and activation memory are counted on the IR (no libtorch): see `ir::cost`.
+pub use crate::ir::cost;
 use crate::ir::{Activation, Graph, NodeId, Op, PoolKind};
 use std::fmt;
-pub mod cost;
 pub mod export;
 pub mod session;
 pub mod train;

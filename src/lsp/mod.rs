@@ -505,7 +505,10 @@ impl Server<'_> {
                 .stack_size(CHECK_STACK)
                 .spawn(move || {
                     let result = catch_unwind(move || {
-                        check::check_program(check::load(&[path], &Overlay(open)))
+                        crate::driver::check(crate::driver::Source::Reader {
+                            paths: &[path],
+                            reader: &Overlay(open),
+                        })
                     })
                     .ok();
                     let _ = tx.send(Event::Checked {

@@ -15,6 +15,7 @@
 pub mod epe;
 pub mod live;
 mod proxies;
+pub mod report;
 pub mod results;
 pub mod stats;
 

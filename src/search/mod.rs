@@ -1,13 +1,19 @@
-//! Search drivers over a search-space program. [`Space`] is a checked program and how to build one of its
-//! architectures; [`Space::sample`] draws distinct architectures by seeded uniform choices over the
-//! decisions (`Graph::choices`; decisions met only inside a chosen alternative are drawn when they
-//! appear); [`random_search`] scores a sample with a [`Scorer`] and ranks it; [`fixed_program`] prints the
-//! space program with the entry block's decisions replaced by the chosen alternatives (NASL, through the
-//! canonical printer). Uses `score`, `ir`, `check`, `syntax`.
+//! Search drivers over a search-space program, one policy per file: [`random`] (EPE-NAS's random search
+//! with a training-free score) now; property-guided evolution and two-stage supernet search follow, over
+//! the run store (`store`) and evaluation jobs (`exec`). Shared here: [`Space`], a checked program and how
+//! to build one of its architectures (through the front-end driver); [`Space::sample`] draws distinct
+//! architectures by seeded uniform choices over the decisions (`Graph::choices`; decisions met only inside
+//! a chosen alternative are drawn when they appear); [`fixed_program`] prints the space program with the
+//! entry block's decisions replaced by the chosen alternatives (NASL, through the canonical printer).
+//! Uses `score`, `ir`, `driver`, `check`, `syntax`.
+
+pub mod random;
+
+pub use random::{random_search, SearchResult};
 
 use crate::check::Program;
 use crate::ir::{BuildError, BuildOptions, Graph};
-use crate::score::{self, ArchScores, ScoreError, ScoreKind, Scorer};
+use crate::score::{self, ScoreError};
 use crate::syntax::ast::{ChoiceKind, ExprKind};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -57,7 +63,7 @@ impl Space<'_> {
     pub fn build(&self, picks: &BTreeMap<String, usize>) -> Result<Graph, BuildError> {
         let mut o = self.base.clone();
         o.choices.extend(picks.iter().map(|(k, v)| (k.clone(), *v)));
-        crate::ir::build(self.program, &o)
+        crate::driver::build_checked(self.program, &o)
     }
 
     /// Draws `n` distinct architectures (fewer when the space is smaller), seeded; returns each one's
@@ -109,42 +115,6 @@ impl Space<'_> {
         }
         Ok(out)
     }
-}
-
-/// The result of a random search: every scored architecture, best first.
-pub struct SearchResult {
-    pub ranked: Vec<ArchScores>,
-    /// The graph of the best architecture.
-    pub best: Option<Graph>,
-}
-
-/// Random search (EPE-NAS's protocol): sample `n` architectures under `seed`, score each once, rank by
-/// `key` (the combined score when `None` and available). `progress` is called after each architecture.
-pub fn random_search(
-    space: &Space,
-    scorer: &Scorer,
-    n: usize,
-    seed: u64,
-    key: Option<ScoreKind>,
-    mut progress: impl FnMut(usize, usize, &ArchScores),
-) -> Result<SearchResult, SearchError> {
-    let graphs = space.sample(n, seed, |_, _| {})?;
-    let total = graphs.len();
-    let mut rows = Vec::with_capacity(total);
-    for (i, g) in graphs.iter().enumerate() {
-        let s = scorer.score(g, i as u64)?;
-        progress(i + 1, total, &s);
-        rows.push(s);
-    }
-    score::combine(&mut rows);
-    let order = score::ranking(&rows, key);
-    let keyed: Vec<score::Signal> = rows.iter().map(|r| score::sort_key(r, key)).collect();
-    let best = order
-        .first()
-        .filter(|&&i| keyed[i].value().is_some())
-        .map(|&i| graphs[i].clone());
-    let ranked = order.into_iter().map(|i| rows[i].clone()).collect();
-    Ok(SearchResult { ranked, best })
 }
 
 /// The space program's root file with each decision of the entry block (`let NAME = choice(…)`) replaced

@@ -12,6 +12,7 @@
 //! Depends on `props`, `ir`, `check`, `syntax`, `base`.
 
 mod encode;
+pub mod replace;
 pub mod target;
 
 pub use target::{Constraints, Factor, Library, OpKind, SketchKind, Target, TargetError};
@@ -666,38 +667,22 @@ fn nasl(t: &Target, c: &Candidate, name: &str) -> String {
     text
 }
 
-/// Checks NASL text (as the contents of `path`, whose imports are read from disk) and builds the graph
-/// of `block` (default: the entry of `ir::build`) for `batch`; errors are the checker's messages.
+/// Parses, checks and builds `text` as if it were the file `path` (the front-end driver); the errors as
+/// one line.
 pub fn build_text(
     path: &std::path::Path,
     text: &str,
     block: Option<&str>,
     batch: i64,
 ) -> Result<Graph, String> {
-    let prog = crate::check::load_text(path, text, &crate::check::DiskReader);
-    let checked = crate::check::check_program(prog);
-    if checked.has_errors() {
-        let msgs: Vec<String> = checked
-            .diagnostics
-            .iter()
-            .filter(|d| d.is_error())
-            .map(|d| format!("{}: {}", d.code.id(), d.message))
-            .collect();
-        return Err(msgs.join("; "));
-    }
     let opts = BuildOptions {
         block: block.map(str::to_string),
         batch: Some(batch),
         ..Default::default()
     };
-    crate::ir::build(&checked.program, &opts).map_err(|e| match e {
-        crate::ir::BuildError::Diagnostics(d) => d
-            .iter()
-            .map(|d| d.message.clone())
-            .collect::<Vec<_>>()
-            .join("; "),
-        crate::ir::BuildError::Usage(m) => m,
-    })
+    crate::driver::build(crate::driver::Source::Text { path, text }, &opts)
+        .map(|b| b.graph)
+        .map_err(|f| f.messages())
 }
 
 /// The properties of a standalone synthesized graph as they would be inside the target's context: the

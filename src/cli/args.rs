@@ -1,0 +1,240 @@
+//! The arguments of the commands, parsed by the front end for all of them — including those that run
+//! networks on libtorch (`train`, `eval`, `export`, `bench`, `score`, `search`), whose implementations
+//! live in `nasc-torch` — so that `--help` and usage errors never load libtorch.
+
+use std::path::PathBuf;
+
+/// What names one architecture: the file, the entry block, input shapes and decisions.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ArchArgs {
+    /// The NASL file.
+    pub file: PathBuf,
+    /// The entry block (default: the file's last `network`).
+    #[arg(long)]
+    pub block: Option<String>,
+    /// An input shape, `NAME=D0,D1,…` (repeatable).
+    #[arg(long = "input", value_name = "NAME=SHAPE")]
+    pub inputs: Vec<String>,
+    /// An alternative for a decision, `NAME=INDEX` (repeatable).
+    #[arg(long = "choose", value_name = "NAME=INDEX")]
+    pub choices: Vec<String>,
+}
+
+impl ArchArgs {
+    /// The front-end driver's view of these arguments, at a batch size.
+    pub fn spec(&self, batch: i64) -> crate::driver::ArchSpec<'_> {
+        crate::driver::ArchSpec {
+            block: self.block.as_deref(),
+            batch: Some(batch),
+            inputs: &self.inputs,
+            choices: &self.choices,
+        }
+    }
+}
+
+/// Options shared by the commands that run a network on data.
+#[derive(clap::Args, Debug, Clone)]
+pub struct RunArgs {
+    /// The dataset (see below).
+    #[arg(long, default_value = "fashion-mnist")]
+    pub data: String,
+    /// Batch size.
+    #[arg(long, default_value_t = 128)]
+    pub batch: i64,
+    /// Device: cpu, cuda or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// Seed of initialisation, the validation split and shuffling.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Images of the training set held out for validation.
+    #[arg(long, default_value_t = 5000)]
+    pub val: i64,
+    /// libtorch intra-op threads (default: libtorch's choice).
+    #[arg(long)]
+    pub threads: Option<i32>,
+}
+
+/// Arguments of `nasc synth`.
+#[derive(clap::Args, Debug)]
+pub struct SynthArgs {
+    /// The target: JSON as `nasc props --json` prints it, plus optional `constraints` (docs/synthesis.md).
+    #[arg(long, value_name = "FILE")]
+    pub props: Option<PathBuf>,
+    /// Replace a block instance of a program: FILE:PATH, PATH a top-level `let` of the entry block as
+    /// `nasc props --block` names it. Without --props the target is the instance's own properties.
+    #[arg(long, value_name = "FILE:PATH")]
+    pub replace: Option<String>,
+    /// Distinct programs to print.
+    #[arg(long, default_value_t = 1)]
+    pub count: usize,
+    /// Randomise the choice among solutions, reproducibly.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Give up (result "unknown", exit 3) after this many seconds.
+    #[arg(long, default_value_t = 30.0)]
+    pub timeout: f64,
+    /// What to prefer among satisfying programs: none (shortest first), params, flops, closest (fewest
+    /// ops differing from the replaced subgraph; needs --replace).
+    #[arg(long, default_value = "none")]
+    pub objective: String,
+    /// Mutate the target first with the alpha-NAS rules (docs/properties.md), using this seed.
+    #[arg(long, value_name = "SEED")]
+    pub mutate: Option<u64>,
+    /// Name of the synthesized block.
+    #[arg(long, default_value = "synth")]
+    pub name: String,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub const SYNTH_HELP: &str = "\
+The target fixes the output shape exactly and gives lower bounds for depth (linear/nonlinear switches) \
+and mixing (per input/output dim, . < o < m < a). z3 searches sketches of k ops — a chain, or two \
+branches joined by add/concat with a short tail — for k from n−2 to n+2 of the replaced subgraph (or \
+constraints.min_ops..max_ops, default 1..8). Every printed program has been parsed, checked, built and \
+its properties re-inferred. Exit codes: 0 found, 1 unsat (the explanation names the conflicting target \
+fields), 2 bad usage or target, 3 unknown (time limit).
+
+Examples:
+  nasc props examples/cifarnet.nasl --block h_1 --json > t.json
+  nasc synth --props t.json --count 3
+  nasc synth --replace examples/cifarnet.nasl:h_1 --seed 7
+  nasc synth --replace examples/resnet20.nasl:h_2 --mutate 1 --objective params";
+
+pub const SCORE_HELP: &str = "\
+Every score is oriented so that HIGHER IS BETTER. A score that cannot be computed (no path from the \
+input to the output, a zero or constant Jacobian, a singular ReLU-code kernel, an overflow) is \
+\"no signal\" and sorts last. Scores: epe (EPE-NAS), naswot, jacob_cov, synflow (reported as ln), snip, \
+grad_norm, params, macs (of the live part of the network); `all`; the default is epe,naswot,params,macs. \
+With epe, naswot and params, `combined` is their rank-average over the architectures scored together.
+
+The batch is one fixed, seeded batch of --batch training images (so scores compare across \
+architectures); --fresh-batch draws a new one per architecture, as the EPE-NAS reference does. Weights \
+are initialised under --seed for every architecture. docs/scoring.md has every definition.
+
+--against FILE scores the architectures listed in a CSV file with a header `arch,accuracy` (arch: \
+`NAME=INDEX …` as --choose takes them, space-separated) and prints Kendall's τ-b and Spearman's ρ of \
+every score with the accuracies.
+
+Examples:
+  nasc score examples/cifarnet.nasl
+  nasc score examples/nb201_space.nasl --sample 100 --batch 64
+  nasc score examples/nb201_space.nasl --choose e01=3 --choose e13=2 --scores all --json
+  nasc score examples/nb201_space.nasl --against nb201_results.csv --scores all";
+
+pub const SEARCH_HELP: &str = "\
+Samples --n distinct architectures of the space under --seed, scores each once (a fixed batch), ranks \
+them by --score (higher is better; `combined` = rank-average of epe, naswot and params) and prints the \
+best as NASL: the space program with each decision of the entry block replaced by its chosen \
+alternative. The ranking goes to stderr (or everything as JSON with --json).
+
+Examples:
+  nasc search random examples/nb201_space.nasl --n 100 > best.nasl
+  nasc search random examples/nb201_space.nasl --score naswot --n 500 --batch 64 --json";
+
+/// Options of a scoring run shared by `score` and `search random`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ScoreRunArgs {
+    /// The dataset (as for `nasc train`: fashion-mnist, idx:DIR, cifar10:DIR, cifar100:DIR, csv:…).
+    #[arg(long, default_value = "fashion-mnist")]
+    pub data: String,
+    /// Samples in the labelled batch.
+    #[arg(long, default_value_t = 256)]
+    pub batch: i64,
+    /// Seed of the batch, of the initial weights and of sampling.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Device: cpu, cuda or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// libtorch intra-op threads (default: libtorch's choice).
+    #[arg(long)]
+    pub threads: Option<i32>,
+    /// Draw a new batch for every architecture (the EPE-NAS reference) instead of one fixed batch.
+    #[arg(long)]
+    pub fresh_batch: bool,
+    /// The EPE-NAS form: `paper` (pairwise form above 100 classes) or `code` (the released code: always
+    /// the sum form).
+    #[arg(long, default_value = "paper", value_parser = ["paper", "code"])]
+    pub epe_classes: String,
+    /// Samples per forward pass (default: the whole batch, halved on out-of-memory). In train mode batch
+    /// norm then uses per-chunk statistics (docs/scoring.md).
+    #[arg(long)]
+    pub chunk: Option<i64>,
+    /// Batch norm with running statistics instead of batch statistics (per-sample Jacobians become
+    /// independent, so chunking is exact).
+    #[arg(long)]
+    pub eval_mode: bool,
+    /// Keep the default NCHW memory format (by default convolutions run channels-last, which libtorch's
+    /// CPU kernels do faster; the values are the same up to float rounding).
+    #[arg(long)]
+    pub nchw: bool,
+}
+
+/// `nasc score` arguments.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ScoreArgs {
+    /// NASL files: networks, or a search space (with --sample, --against or --choose).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// The entry block (default: each file's last `network`).
+    #[arg(long)]
+    pub block: Option<String>,
+    /// An input shape, `NAME=D0,D1,…` (repeatable).
+    #[arg(long = "input", value_name = "NAME=SHAPE")]
+    pub inputs: Vec<String>,
+    /// An alternative for a decision, `NAME=INDEX` (repeatable; fixed also when sampling).
+    #[arg(long = "choose", value_name = "NAME=INDEX")]
+    pub choices: Vec<String>,
+    /// Scores to compute, comma-separated (see below), `all` or `default`.
+    #[arg(long, default_value = "default")]
+    pub scores: String,
+    /// Score this many distinct architectures drawn at random from the space (seeded).
+    #[arg(long, value_name = "N")]
+    pub sample: Option<usize>,
+    /// Score the architectures of this results CSV and correlate the scores with its accuracies.
+    #[arg(long, value_name = "CSV", conflicts_with = "sample")]
+    pub against: Option<PathBuf>,
+    /// Rank by this score (default: combined when computed, else the first score).
+    #[arg(long, value_name = "SCORE")]
+    pub sort: Option<String>,
+    #[command(flatten)]
+    pub run: ScoreRunArgs,
+    /// Print JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `nasc search` drivers.
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum SearchCommand {
+    /// Random search with a training-free score; prints the best architecture as NASL.
+    #[command(after_help = SEARCH_HELP)]
+    Random(RandomArgs),
+}
+
+/// `nasc search random` arguments.
+#[derive(clap::Args, Debug, Clone)]
+pub struct RandomArgs {
+    /// The search-space program.
+    pub file: PathBuf,
+    /// The entry block (default: the file's last `network`).
+    #[arg(long)]
+    pub block: Option<String>,
+    /// Fix a decision, `NAME=INDEX` (repeatable); the others are drawn.
+    #[arg(long = "choose", value_name = "NAME=INDEX")]
+    pub choices: Vec<String>,
+    /// The score to maximise: one of the scores, or `combined`.
+    #[arg(long, default_value = "epe")]
+    pub score: String,
+    /// Architectures to sample.
+    #[arg(long, default_value_t = 100)]
+    pub n: usize,
+    #[command(flatten)]
+    pub run: ScoreRunArgs,
+    /// Print JSON on stdout (the ranking, the best choices and its NASL).
+    #[arg(long)]
+    pub json: bool,
+}

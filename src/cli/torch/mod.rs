@@ -1,0 +1,123 @@
+//! The commands that run networks on libtorch — `train`, `eval`, `export`, `bench`, `score`, `search` —
+//! one file each: the `nasc-torch` executable's side of the command line. Arguments are parsed by the
+//! front end's `cli` (re-exported here with its helpers), which hands these commands over; any other
+//! command runs as the front end runs it.
+
+mod bench;
+mod eval;
+mod export;
+mod score;
+mod search;
+mod train;
+
+pub use nasc_front::cli::*;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+/// Entry point of the `nasc-torch` executable.
+pub fn main() -> ExitCode {
+    restore_sigpipe();
+    let cli = Cli::parse_from(std::env::args_os());
+    crate::check::with_big_stack(move || run(cli))
+}
+
+/// Runs a parsed command line: every command.
+pub fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Train {
+            arch,
+            run,
+            epochs,
+            lr,
+            optimizer,
+            schedule,
+            weight_decay,
+            augment,
+            amp,
+            limit,
+            max_steps,
+            save,
+            weights,
+            json,
+        } => {
+            let adamw = optimizer == "adamw";
+            let cfg = crate::lower::train::TrainConfig {
+                epochs,
+                batch: run.batch,
+                lr: lr.unwrap_or(if adamw { 1e-3 } else { 0.05 }),
+                optimizer: if adamw {
+                    crate::lower::train::OptimizerKind::AdamW
+                } else {
+                    crate::lower::train::OptimizerKind::Sgd
+                },
+                schedule: if schedule == "constant" {
+                    crate::lower::train::Schedule::Constant
+                } else {
+                    crate::lower::train::Schedule::Cosine
+                },
+                momentum: 0.9,
+                weight_decay: weight_decay.unwrap_or(if adamw { 0.05 } else { 5e-4 }),
+                amp,
+                max_steps,
+            };
+            train::run(
+                &arch,
+                &run,
+                &cfg,
+                augment,
+                limit,
+                save.as_deref(),
+                weights.as_deref(),
+                json,
+            )
+        }
+        Command::Bench {
+            arch,
+            batch,
+            steps,
+            warmup,
+            device,
+            threads,
+            quiet,
+        } => bench::run(&arch, batch, steps, warmup, &device, threads, quiet),
+
+        Command::Export {
+            arch,
+            torchscript,
+            pytorch,
+            weights,
+            batch,
+            seed,
+        } => export::run(
+            &arch,
+            torchscript.as_deref(),
+            pytorch.as_deref(),
+            weights.as_deref(),
+            batch,
+            seed,
+        ),
+        Command::Eval {
+            arch,
+            run,
+            weights,
+            part,
+            json,
+        } => eval::run(&arch, &run, &weights, &part, json),
+        Command::Score(a) => score::run(&a),
+        Command::Search(c) => search::run(&c),
+        command => nasc_front::cli::run(Cli { command }),
+    }
+}
+
+/// Prints a lowering error (a diagnostic at the node's span when it has one); exit 2.
+pub(crate) fn fail_lower(
+    e: &crate::lower::LowerError,
+    sources: &crate::base::SourceMap,
+) -> ExitCode {
+    match e.to_diagnostic() {
+        Some(d) => print_diagnostics(std::slice::from_ref(&d), sources, false),
+        None => eprintln!("error: {e}"),
+    }
+    ExitCode::from(2)
+}

@@ -1,0 +1,223 @@
+//! `nasc score`: training-free scores of networks, of a sample of a search space, or of the architectures
+//! of a results file (with Kendall τ-b / Spearman ρ against measured accuracies). Printing and exit codes
+//! only: the scoring loop and the report are `crate::score::report`.
+
+use super::args::ScoreArgs;
+use super::{fail, fail_lower, usage};
+use crate::driver::{self, Source};
+use crate::ir::Graph;
+use crate::score::report::{score_many, ScoreReport};
+use crate::score::{self, results, EpeClasses, ScoreError, ScoreKind, ScoreOptions};
+use crate::search::Space;
+use std::process::ExitCode;
+
+/// The scoring options of the command line.
+pub(super) fn options(a: &super::args::ScoreRunArgs, scores: Vec<ScoreKind>) -> ScoreOptions {
+    ScoreOptions {
+        scores,
+        data: a.data.clone(),
+        batch: a.batch,
+        seed: a.seed,
+        fresh_batch: a.fresh_batch,
+        epe_classes: if a.epe_classes == "code" {
+            EpeClasses::Code
+        } else {
+            EpeClasses::Paper
+        },
+        device: a.device.clone(),
+        chunk: a.chunk,
+        train_mode: !a.eval_mode,
+        channels_last: !a.nchw,
+        threads: a.threads,
+    }
+}
+
+pub(super) fn score_failed(e: &ScoreError, sources: &crate::base::SourceMap) -> ExitCode {
+    match e {
+        ScoreError::Lower(l) => fail_lower(l, sources),
+        other => usage(other),
+    }
+}
+
+pub(super) fn progress_bar(total: usize) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(total as u64);
+    if total < 2 {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "scoring [{bar:30}] {pos}/{len} {per_sec} ETA {eta} {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar
+}
+
+fn parse_key(s: &str, scores: &[ScoreKind]) -> Result<Option<ScoreKind>, String> {
+    if s == "combined" {
+        return Ok(None);
+    }
+    let k = ScoreKind::parse_list(s).map_err(|e| e.to_string())?;
+    match k.as_slice() {
+        [one] if scores.contains(one) => Ok(Some(*one)),
+        [one] => Err(format!("cannot sort by `{one}`: it is not among --scores")),
+        _ => Err(format!("`{s}` is not one score")),
+    }
+}
+
+/// `nasc score`.
+pub(super) fn run(a: &ScoreArgs) -> ExitCode {
+    let missing: Vec<_> = a.files.iter().filter(|f| !f.is_file()).cloned().collect();
+    if !missing.is_empty() {
+        return fail(driver::Failure::Missing(missing), "");
+    }
+    let kinds = match ScoreKind::parse_list(&a.scores) {
+        Ok(k) => k,
+        Err(e) => return usage(e),
+    };
+    let key = match a.sort.as_deref().map(|s| parse_key(s, &kinds)).transpose() {
+        Ok(k) => k.flatten(),
+        Err(e) => return usage(e),
+    };
+    if (a.sample.is_some() || a.against.is_some()) && a.files.len() != 1 {
+        return usage("--sample and --against take one search-space file");
+    }
+    let measured = match &a.against {
+        Some(p) => match results::read_results(p) {
+            Ok(m) => Some(m),
+            Err(e) => return usage(e),
+        },
+        None => None,
+    };
+    let spec = driver::ArchSpec {
+        block: a.block.as_deref(),
+        batch: Some(a.run.batch),
+        inputs: &a.inputs,
+        choices: &a.choices,
+    };
+    let base = match spec.options() {
+        Ok(b) => b,
+        Err(f) => return fail(f, ""),
+    };
+    // the architectures, and the file each came from
+    let t_build = std::time::Instant::now();
+    let mut graphs: Vec<Graph> = Vec::new();
+    let mut labels: Vec<String> = Vec::new();
+    let mut sources = crate::base::SourceMap::new();
+    for f in &a.files {
+        let prog = match driver::front(Source::path(f)) {
+            Ok(c) => c.program,
+            Err(e) => return fail(e, ""),
+        };
+        let space = Space {
+            program: &prog,
+            base: base.clone(),
+        };
+        if let Some(m) = &measured {
+            for row in m {
+                match space.build(&row.choices) {
+                    Ok(g) => graphs.push(g),
+                    Err(e) => {
+                        let ctx = format!(
+                            "`{}` line {} (`{}`): ",
+                            a.against
+                                .as_ref()
+                                .map(|p| p.display().to_string())
+                                .unwrap_or_default(),
+                            row.line,
+                            row.arch
+                        );
+                        return fail(driver::fail_build(e, &prog), &ctx);
+                    }
+                }
+            }
+        } else if let Some(n) = a.sample {
+            match space.sample(n, a.run.seed, |_, _| {}) {
+                Ok(gs) => graphs.extend(gs),
+                Err(e) => return fail(driver::fail_build(e, &prog), ""),
+            }
+        } else {
+            match space.build(&Default::default()) {
+                Ok(g) => graphs.push(g),
+                Err(e) => return fail(driver::fail_build(e, &prog), ""),
+            }
+        }
+        labels.resize(graphs.len(), f.display().to_string());
+        sources = prog.sources;
+    }
+    if graphs.is_empty() {
+        return usage("no architecture to score");
+    }
+    let build_seconds = t_build.elapsed().as_secs_f64();
+    let opts = options(&a.run, kinds);
+    let bar = progress_bar(graphs.len());
+    let scored = score_many(&graphs, &opts, |done| bar.set_position(done as u64));
+    bar.finish_and_clear();
+    let (rows, mut timing) = match scored {
+        Ok(x) => x,
+        Err(e) => return score_failed(&e, &sources),
+    };
+    timing.build_seconds = build_seconds;
+    let correlations = measured.as_ref().map(|m| {
+        let acc: Vec<f64> = m.iter().map(|r| r.accuracy).collect();
+        results::correlate(&rows, &acc)
+    });
+    let mut report = ScoreReport::new(&opts, timing, &rows, &labels, key, correlations);
+    report.several_files = a.files.len() > 1;
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
+        return ExitCode::SUCCESS;
+    }
+    print!("{report}");
+    let ranked: Vec<&score::ArchScores> = report.architectures.iter().map(|r| &r.scores).collect();
+    let dead = ranked.iter().filter(|r| !r.no_signal.is_empty()).count();
+    if dead > 0 {
+        eprintln!("{dead} architecture(s) with no signal in some score (sorted last):");
+        for r in ranked.iter().filter(|r| !r.no_signal.is_empty()).take(5) {
+            let mut why: Vec<String> = r
+                .no_signal
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect();
+            let first = r.no_signal.values().next();
+            if r.no_signal.len() > 1 && r.no_signal.values().all(|v| Some(v) == first) {
+                why = vec![format!(
+                    "every score: {}",
+                    first.cloned().unwrap_or_default()
+                )];
+            }
+            eprintln!(
+                "  {}: {}",
+                if r.arch.is_empty() {
+                    &r.network
+                } else {
+                    &r.arch
+                },
+                why.join("; ")
+            );
+        }
+    }
+    if let Some(c) = ranked.iter().find_map(|r| r.chunk) {
+        eprintln!("note: the batch was split into chunks of {c} samples (docs/scoring.md)");
+    }
+    if let Some(best) = ranked
+        .first()
+        .filter(|r| !r.arch.is_empty() && score::sort_key(r, key).value().is_some())
+    {
+        let flags: Vec<String> = best
+            .arch
+            .split(' ')
+            .map(|p| format!("--choose {p}"))
+            .collect();
+        eprintln!(
+            "best: nasc train {} {}",
+            report.architectures.first().map_or("", |r| r.file.as_str()),
+            flags.join(" ")
+        );
+    }
+    ExitCode::SUCCESS
+}

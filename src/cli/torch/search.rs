@@ -1,0 +1,118 @@
+//! `nasc search`: the search drivers. `random`: EPE-NAS's random search (prints the best architecture as
+//! NASL). The work is in `crate::search`; this file prints and chooses the exit code.
+
+use super::args::SearchCommand;
+use super::score::{options, progress_bar, score_failed};
+use super::{fail, usage};
+use crate::driver::{self, Source};
+use crate::score::{self, ScoreKind};
+use crate::search::{self, SearchError, Space};
+use std::process::ExitCode;
+
+/// `nasc search random`.
+pub(super) fn run(c: &SearchCommand) -> ExitCode {
+    let SearchCommand::Random(a) = c;
+    let key = if a.score == "combined" {
+        None
+    } else {
+        match ScoreKind::parse_list(&a.score) {
+            Ok(k) if k.len() == 1 => Some(k[0]),
+            Ok(_) => return usage(format!("`{}` is not one score", a.score)),
+            Err(e) => return usage(e),
+        }
+    };
+    let mut kinds: Vec<ScoreKind> = match key {
+        Some(k) => vec![k],
+        None => ScoreKind::COMBINED.to_vec(),
+    };
+    for k in [ScoreKind::Params, ScoreKind::Macs] {
+        if !kinds.contains(&k) {
+            kinds.push(k);
+        }
+    }
+    let prog = match driver::front(Source::path(&a.file)) {
+        Ok(c) => c.program,
+        Err(e) => return fail(e, ""),
+    };
+    let spec = driver::ArchSpec {
+        block: a.block.as_deref(),
+        batch: Some(a.run.batch),
+        inputs: &[],
+        choices: &a.choices,
+    };
+    let base = match spec.options() {
+        Ok(b) => b,
+        Err(f) => return fail(f, ""),
+    };
+    let space = Space {
+        program: &prog,
+        base,
+    };
+    let first = match space.build(&Default::default()) {
+        Ok(g) => g,
+        Err(e) => return fail(driver::fail_build(e, &prog), ""),
+    };
+    let scorer = match score::Scorer::new(options(&a.run, kinds), &first) {
+        Ok(s) => s,
+        Err(e) => return score_failed(&e, &prog.sources),
+    };
+    let bar = progress_bar(a.n);
+    let t0 = std::time::Instant::now();
+    let r = search::random_search(&space, &scorer, a.n, a.run.seed, key, |done, total, _| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    });
+    bar.finish_and_clear();
+    let res = match r {
+        Ok(r) => r,
+        Err(SearchError::Build(e)) => return fail(driver::fail_build(e, &prog), ""),
+        Err(SearchError::Score(e)) => return score_failed(&e, &prog.sources),
+    };
+    let secs = t0.elapsed().as_secs_f64();
+    let key_name = key.map_or("combined", ScoreKind::name);
+    let header = res.best.as_ref().map(|g| {
+        format!(
+            "best of {} architectures of {} by {key_name} (nasc search random, seed {}, batch {}, {:.1} s)\n\
+             choices: {}",
+            res.ranked.len(),
+            a.file.display(),
+            a.run.seed,
+            a.run.batch,
+            secs,
+            score::arch_label(g)
+        )
+    });
+    let nasl = res
+        .best
+        .as_ref()
+        .zip(header.as_ref())
+        .and_then(|(g, h)| search::fixed_program(&prog, g, h));
+    if a.json {
+        let v = serde_json::json!({
+            "score": key_name,
+            "higher_is_better": true,
+            "n": res.ranked.len(),
+            "seconds": secs,
+            "best": res.best.as_ref().map(score::arch_label),
+            "best_nasl": nasl,
+            "ranked": res.ranked,
+        });
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    } else {
+        let top: Vec<&score::ArchScores> = res.ranked.iter().take(10).collect();
+        eprint!("{}", score::report::table(&top, None));
+        eprintln!(
+            "{} architectures scored in {secs:.1} s ({:.2}/s)",
+            res.ranked.len(),
+            res.ranked.len() as f64 / secs.max(1e-9)
+        );
+        match &nasl {
+            Some(t) => print!("{t}"),
+            None => {
+                eprintln!("no architecture has a signal for `{key_name}`");
+                return ExitCode::from(1);
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
