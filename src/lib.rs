@@ -24,6 +24,7 @@
 pub use nasc_front::{base, check, driver, ir, lsp, props, syntax, synth};
 
 pub mod data;
+pub mod exec;
 pub mod lower;
 pub mod score;
 pub mod search;

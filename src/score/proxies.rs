@@ -290,7 +290,10 @@ impl Scorer {
     }
 
     /// One pass over the batch in chunks of `chunk` samples.
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the per-architecture state of one scoring pass"
+    )]
     fn pass(
         &self,
         net: &Network,

@@ -7,7 +7,13 @@ use super::lexer::{lex, Tok};
 use crate::base::{Code, Diagnostic, FileId, Span};
 use lalrpop_util::{ErrorRecovery, ParseError};
 
-#[allow(clippy::all, clippy::pedantic, unused_parens, dead_code)]
+#[allow(
+    clippy::all,
+    clippy::pedantic,
+    unused_parens,
+    dead_code,
+    reason = "lalrpop-generated code"
+)]
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/nasl.rs"));
 }

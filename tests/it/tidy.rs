@@ -66,8 +66,8 @@ fn every_op_is_documented() {
 
 /// Stage order: a module may use only the stages before it (ARCHITECTURE.md).
 const ORDER: &[&str] = &[
-    "base", "syntax", "check", "ir", "props", "synth", "data", "lower", "score", "search", "lsp",
-    "cli",
+    "base", "syntax", "check", "ir", "driver", "props", "synth", "data", "lower", "score", "store",
+    "exec", "search", "lsp", "cli",
 ];
 
 #[test]
@@ -106,7 +106,7 @@ fn foreign_types_stay_in_their_stage() {
         ("lalrpop_util", &["syntax"]),
         ("egg::", &["props"]),
         ("z3::", &["synth"]),
-        ("tch::", &["data", "lower", "score", "search"]),
+        ("tch::", &["data", "lower", "score", "exec", "search"]),
         ("lsp_types", &["lsp"]),
         ("lsp_server", &["lsp"]),
     ];
@@ -180,4 +180,138 @@ fn documentation_examples_check() {
         }
         assert!(checked >= 1, "{doc}: no NASL example was checked");
     }
+}
+
+/// The libtorch side of the workspace: the modules of the root crate (`src/lib.rs`); everything else under
+/// `src/` is the front-end crate (`src/front.rs`), which must not name them.
+const TORCH_MODULES: &[&str] = &[
+    "data",
+    "lower",
+    "score",
+    "store",
+    "exec",
+    "search",
+    "cli/torch",
+];
+
+#[test]
+fn the_front_end_names_no_libtorch_module() {
+    let mut files = Vec::new();
+    rust_files(&root().join("src"), &mut files);
+    let mut bad = Vec::new();
+    for f in files {
+        let rel = crate::rel(&f);
+        let torch_side = TORCH_MODULES
+            .iter()
+            .any(|m| rel.starts_with(&format!("src/{m}/")))
+            || rel == "src/lib.rs"
+            || rel.starts_with("src/bin/");
+        if torch_side {
+            continue;
+        }
+        let text = std::fs::read_to_string(&f).unwrap_or_default();
+        let code: String = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        for needle in [
+            "tch::",
+            "nasc::",
+            "crate::data::",
+            "crate::lower::",
+            "crate::score::",
+        ] {
+            if code.contains(needle) {
+                bad.push(format!("{rel} uses {needle}"));
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "front-end files that need libtorch: {bad:?}"
+    );
+}
+
+/// The shared libraries the dynamic loader opens for `exe args…` (glibc's `LD_DEBUG=libs`).
+fn loaded_libraries(exe: &str, args: &[&str]) -> Vec<String> {
+    let o = std::process::Command::new(exe)
+        .args(args)
+        .current_dir(root())
+        .env("LD_DEBUG", "libs")
+        .output()
+        .expect("runs");
+    String::from_utf8_lossy(&o.stderr)
+        .lines()
+        .filter_map(|l| {
+            l.split_once("calling init: ")
+                .map(|(_, lib)| lib.trim().to_string())
+        })
+        .collect()
+}
+
+/// `nasc` never loads libtorch or CUDA for the commands that need neither (issue 11): its start-up is a
+/// compiler front end's, not a PyTorch program's. `nasc-torch` does load libtorch, so the check can fail.
+#[test]
+fn nasc_loads_no_libtorch() {
+    let torch_lib = |l: &String| {
+        let name = l.rsplit('/').next().unwrap_or(l);
+        [
+            "libtorch",
+            "libc10",
+            "libcuda",
+            "libcudart",
+            "libcublas",
+            "libcudnn",
+            "libgomp",
+        ]
+        .iter()
+        .any(|p| name.starts_with(p))
+    };
+    let nasc = env!("CARGO_BIN_EXE_nasc");
+    for args in [
+        &["--version"][..],
+        &["check", "examples/cifarnet.nasl"],
+        &["cost", "examples/resnet20.nasl"],
+        &["train", "--help"],
+    ] {
+        let libs = loaded_libraries(nasc, args);
+        assert!(
+            !libs.is_empty(),
+            "LD_DEBUG=libs reported nothing for nasc {args:?}"
+        );
+        let torch: Vec<&String> = libs.iter().filter(|l| torch_lib(l)).collect();
+        assert!(torch.is_empty(), "`nasc {args:?}` loads {torch:?}");
+    }
+    let libs = loaded_libraries(env!("CARGO_BIN_EXE_nasc-torch"), &["--version"]);
+    assert!(
+        libs.iter().any(torch_lib),
+        "nasc-torch should load libtorch; it loaded {libs:?}"
+    );
+}
+
+/// The libtorch commands run through `nasc` exactly as through `nasc-torch` (handed over by exec).
+#[test]
+fn nasc_hands_libtorch_commands_to_nasc_torch() {
+    let (code, out, err) =
+        crate::run_nasc(&["score", "examples/cifarnet.nasl", "--scores", "params,macs"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("2,192,458"), "{out}");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_nasc"))
+        .args([
+            "eval",
+            "examples/cifarnet.nasl",
+            "--weights",
+            "/nonexistent.safetensors",
+        ])
+        .current_dir(root())
+        .env("NASC_TORCH", "/nonexistent/nasc-torch")
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("nasc-torch") && err.contains("cargo build"),
+        "{err}"
+    );
 }

@@ -1,0 +1,208 @@
+//! Evaluation jobs and executors: what a search driver asks to have measured, and who measures it.
+//!
+//! A [`Job`] is a self-contained description — the program as NASL text, the entry block, the data and
+//! training settings — so that it can be run here, in another process, or on another machine and give the
+//! same result under the same seed. [`evaluate`] is the one evaluation function: front end (through the
+//! driver) → lowering → training on the train split → accuracy on the held-out validation split (never the
+//! test split), with params and MACs by the one convention (`ir::cost`). It never panics and never returns
+//! an error: a program that does not build, a libtorch failure, or a NaN loss is a [`JobResult`] with
+//! status `Failed` and the reason. An [`Executor`] runs a batch of jobs; [`InProcess`] runs them one after
+//! another in this process (the search drivers' default; parallel and distributed executors implement the
+//! same trait). Uses `lower`, `data`, `driver`, `ir`.
+
+use crate::driver::{self, Source};
+use crate::ir::BuildOptions;
+use crate::lower::train::TrainConfig;
+use crate::lower::{Session, SessionOptions};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// Where a job's data comes from and how the run is set up (the `nasc train` options).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RunSettings {
+    /// The dataset (`fashion-mnist`, `idx:DIR`, `cifar10:DIR`, `csv:…`; see `nasc train --help`).
+    pub data: String,
+    /// `cpu`, `cuda` or `cuda:N`.
+    pub device: String,
+    /// Seed of the initial weights, of the validation split and of shuffling.
+    pub seed: u64,
+    /// Training images held out for validation.
+    pub val: i64,
+    /// Use at most this many training images.
+    pub limit: Option<i64>,
+    /// libtorch intra-op threads (None: libtorch's choice).
+    pub threads: Option<i32>,
+    /// Random crop and flip on training batches.
+    pub augment: bool,
+}
+
+impl Default for RunSettings {
+    fn default() -> Self {
+        RunSettings {
+            data: "fashion-mnist".into(),
+            device: "cpu".into(),
+            seed: 0,
+            val: 5000,
+            limit: None,
+            threads: None,
+            augment: false,
+        }
+    }
+}
+
+/// One evaluation: train a program and measure it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Job {
+    /// The caller's id for the result.
+    pub id: u64,
+    /// The whole program, as NASL.
+    pub nasl: String,
+    /// The path the text is checked as (relative imports resolve from its folder).
+    pub path: PathBuf,
+    /// The entry block (default: the program's last `network`).
+    pub block: Option<String>,
+    pub run: RunSettings,
+    pub train: TrainConfig,
+}
+
+/// How a job ended.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Done,
+    Failed,
+}
+
+/// What a job measured.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct JobResult {
+    pub id: u64,
+    pub status: Status,
+    /// Learned parameters and MACs per sample (`ir::cost`), when the program built.
+    pub params: Option<i64>,
+    pub macs: Option<i64>,
+    /// Accuracy (0..1) and loss on the validation split after the last epoch.
+    pub val_accuracy: Option<f64>,
+    pub val_loss: Option<f64>,
+    /// Wall time of training and validation.
+    pub train_seconds: f64,
+    /// Why the job failed.
+    pub error: Option<String>,
+}
+
+impl JobResult {
+    fn failed(id: u64, error: String) -> JobResult {
+        JobResult {
+            id,
+            status: Status::Failed,
+            params: None,
+            macs: None,
+            val_accuracy: None,
+            val_loss: None,
+            train_seconds: 0.0,
+            error: Some(error),
+        }
+    }
+}
+
+/// Runs one job: never panics, never fails — every problem is a `Failed` result with its reason.
+pub fn evaluate(job: &Job) -> JobResult {
+    let job2 = job.clone();
+    match std::panic::catch_unwind(move || evaluate_inner(&job2)) {
+        Ok(r) => r,
+        Err(p) => {
+            let msg = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown panic".into());
+            JobResult::failed(job.id, format!("internal error while evaluating: {msg}"))
+        }
+    }
+}
+
+fn evaluate_inner(job: &Job) -> JobResult {
+    let opts = BuildOptions {
+        block: job.block.clone(),
+        batch: Some(job.train.batch),
+        ..Default::default()
+    };
+    // the checker recurses: build on a thread with a large stack, whatever thread runs the job
+    let (path, text) = (job.path.clone(), job.nasl.clone());
+    let built = crate::check::with_big_stack(move || {
+        driver::build(
+            Source::Text {
+                path: &path,
+                text: &text,
+            },
+            &opts,
+        )
+        .map_err(|f| f.messages())
+    });
+    let built = match built {
+        Ok(b) => b,
+        Err(m) => return JobResult::failed(job.id, m),
+    };
+    let cost = crate::ir::cost::cost(&built.graph, 1);
+    let (params, macs) = (cost.total.params, cost.total.macs);
+    let so = SessionOptions {
+        data: job.run.data.clone(),
+        device: job.run.device.clone(),
+        seed: job.run.seed,
+        val: job.run.val,
+        threads: job.run.threads,
+        augment: job.run.augment,
+        limit: job.run.limit,
+    };
+    let fail = |e: String| JobResult {
+        params: Some(params),
+        macs: Some(macs),
+        ..JobResult::failed(job.id, e)
+    };
+    let t0 = std::time::Instant::now();
+    let session = match Session::new(built.graph, built.program.sources, &so) {
+        Ok(s) => s,
+        Err((e, _)) => return fail(e.to_string()),
+    };
+    let reports = match session.train(&job.train, &mut |_| {}) {
+        Ok(r) => r,
+        Err(e) => return fail(e.to_string()),
+    };
+    let Some(last) = reports.last() else {
+        return fail("no epoch was trained (epochs = 0)".into());
+    };
+    if !last.train_loss.is_finite() || !last.val.loss.is_finite() {
+        return fail(format!(
+            "the loss diverged (train loss {}, validation loss {})",
+            last.train_loss, last.val.loss
+        ));
+    }
+    JobResult {
+        id: job.id,
+        status: Status::Done,
+        params: Some(params),
+        macs: Some(macs),
+        val_accuracy: Some(last.val.accuracy),
+        val_loss: Some(last.val.loss),
+        train_seconds: t0.elapsed().as_secs_f64(),
+        error: None,
+    }
+}
+
+/// Runs evaluation jobs somewhere and reports each result as it is known.
+pub trait Executor {
+    /// Runs `jobs`; `done` is called once per job, in completion order.
+    fn run(&mut self, jobs: Vec<Job>, done: &mut dyn FnMut(JobResult));
+}
+
+/// Runs jobs one after another in this process.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct InProcess;
+
+impl Executor for InProcess {
+    fn run(&mut self, jobs: Vec<Job>, done: &mut dyn FnMut(JobResult)) {
+        for j in &jobs {
+            done(evaluate(j));
+        }
+    }
+}
