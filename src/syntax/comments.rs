@@ -50,10 +50,11 @@ struct Slot<'a> {
 
 pub fn attach_comments(module: &mut Module, comments: &[RawComment], src: &str) {
     let lines = Lines::new(src);
-    let slots = module_slots(module);
-    mark_blanks(slots, &lines);
+    mark_blanks(module_slots(module), &lines);
+    // the module's slots once (rebuilding them per comment made attaching quadratic in the file's size)
+    let (mut slots, dangling) = module_slots(module);
     for c in comments {
-        place(module_slots(module), c, &lines);
+        place(&mut slots, dangling, c, &lines);
     }
     // the printer always separates items by one blank line: that is layout, not something to keep
     for item in &mut module.items {
@@ -152,21 +153,26 @@ fn push_line_comment(list: &mut Vec<String>, text: String, blank_after: bool) {
     }
 }
 
-fn place((mut slots, dangling): (Vec<Slot<'_>>, &mut Vec<String>), c: &RawComment, lines: &Lines) {
+fn place(slots: &mut [Slot<'_>], dangling: &mut Vec<String>, c: &RawComment, lines: &Lines) {
     let (cs, ce) = (c.span.start as usize, c.span.end as usize);
     let text = c.text.clone();
     let cline = lines.line(cs);
     let blank_after = !c.trailing && lines.blank_after(cline);
     let ends_on_comment_line = |s: &Slot| c.trailing && lines.last_line(s.start, s.end) == cline;
-    match slots.iter().position(|s| s.end > cs) {
+    // slots are in source order and do not overlap: the first one ending after the comment
+    let first_after = slots.partition_point(|s| s.end <= cs);
+    match (first_after < slots.len()).then_some(first_after) {
         Some(i) if slots[i].start < cs => {
-            let slot = slots.swap_remove(i);
+            let slot = &mut slots[i];
             let inner = slot
                 .bodies
-                .into_iter()
+                .iter_mut()
                 .find(|b| (b.span.start as usize) < cs && ce < b.span.end as usize);
             match inner {
-                Some(b) => place(body_slots(b), c, lines),
+                Some(b) => {
+                    let (mut inner_slots, inner_dangling) = body_slots(b);
+                    place(&mut inner_slots, inner_dangling, c, lines);
+                }
                 None => slot.comments.leading.push(text),
             }
         }
