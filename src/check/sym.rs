@@ -7,7 +7,6 @@
 //! (the checker then says it *cannot show* equality). All arithmetic is checked: overflow and division by
 //! zero are errors, never panics or wrap-around.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 /// What can go wrong in symbolic arithmetic.
@@ -35,7 +34,88 @@ pub enum Atom {
 /// with no zero coefficients.
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Sym {
-    terms: BTreeMap<Vec<Atom>, i64>,
+    terms: Terms,
+}
+
+/// The terms of a polynomial: (monomial, coefficient) pairs sorted by monomial, each monomial once. A
+/// sorted vector rather than a `BTreeMap`: most formulas have one or two terms, and the checker clones
+/// shapes constantly (a one-entry map allocates a whole node). Ordering, equality and hashing are those of
+/// the sequence of pairs, as for the map.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct Terms(Vec<(Vec<Atom>, i64)>);
+
+impl Terms {
+    fn new() -> Terms {
+        Terms(Vec::new())
+    }
+
+    fn find(&self, m: &[Atom]) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.as_slice().cmp(m))
+    }
+
+    /// Sets the coefficient of `m` (a zero is kept until an `add` drops it, as a map entry would be).
+    fn insert(&mut self, m: Vec<Atom>, c: i64) {
+        match self.find(&m) {
+            Ok(i) => self.0[i].1 = c,
+            Err(i) => self.0.insert(i, (m, c)),
+        }
+    }
+
+    fn get(&self, m: &[Atom]) -> Option<&i64> {
+        self.find(m).ok().map(|i| &self.0[i].1)
+    }
+
+    /// Adds `c` to the coefficient of `m`, dropping the term when it becomes zero.
+    fn add_term(&mut self, m: &[Atom], c: i64) -> Result<(), SymError> {
+        match self.find(m) {
+            Ok(i) => {
+                let e = ck(self.0[i].1.checked_add(c))?;
+                if e == 0 {
+                    self.0.remove(i);
+                } else {
+                    self.0[i].1 = e;
+                }
+            }
+            Err(i) => {
+                if c != 0 {
+                    self.0.insert(i, (m.to_vec(), c));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn iter(&self) -> impl DoubleEndedIterator<Item = (&Vec<Atom>, &i64)> {
+        self.0.iter().map(|(m, c)| (m, c))
+    }
+
+    fn keys(&self) -> impl Iterator<Item = &Vec<Atom>> {
+        self.0.iter().map(|(m, _)| m)
+    }
+
+    fn values(&self) -> impl Iterator<Item = &i64> {
+        self.0.iter().map(|(_, c)| c)
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'a> IntoIterator for &'a Terms {
+    type Item = (&'a Vec<Atom>, &'a i64);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (Vec<Atom>, i64)>,
+        fn(&'a (Vec<Atom>, i64)) -> (&'a Vec<Atom>, &'a i64),
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(m, c)| (m, c))
+    }
 }
 
 fn ck(v: Option<i64>) -> Result<i64, SymError> {
@@ -63,7 +143,7 @@ pub fn floor_rem(a: i64, b: i64) -> Result<i64, SymError> {
 
 impl Sym {
     pub fn constant(c: i64) -> Sym {
-        let mut terms = BTreeMap::new();
+        let mut terms = Terms::new();
         if c != 0 {
             terms.insert(Vec::new(), c);
         }
@@ -75,7 +155,7 @@ impl Sym {
     }
 
     fn atom(a: Atom) -> Sym {
-        let mut terms = BTreeMap::new();
+        let mut terms = Terms::new();
         terms.insert(vec![a], 1);
         Sym { terms }
     }
@@ -84,7 +164,7 @@ impl Sym {
     pub fn as_const(&self) -> Option<i64> {
         match self.terms.len() {
             0 => Some(0),
-            1 => self.terms.get(&Vec::new()).copied(),
+            1 => self.terms.get(&[]).copied(),
             _ => None,
         }
     }
@@ -126,17 +206,13 @@ impl Sym {
     pub fn add(&self, o: &Sym) -> SymResult {
         let mut terms = self.terms.clone();
         for (m, c) in &o.terms {
-            let e = terms.entry(m.clone()).or_insert(0);
-            *e = ck(e.checked_add(*c))?;
-            if *e == 0 {
-                terms.remove(m);
-            }
+            terms.add_term(m, *c)?;
         }
         Ok(Sym { terms })
     }
 
     pub fn neg(&self) -> SymResult {
-        let mut terms = BTreeMap::new();
+        let mut terms = Terms::new();
         for (m, c) in &self.terms {
             terms.insert(m.clone(), ck(c.checked_neg())?);
         }
@@ -153,7 +229,7 @@ impl Sym {
             for (m2, c2) in &o.terms {
                 let mut m: Vec<Atom> = m1.iter().chain(m2.iter()).cloned().collect();
                 m.sort();
-                let mut t = BTreeMap::new();
+                let mut t = Terms::new();
                 t.insert(m, ck(c1.checked_mul(*c2))?);
                 out = out.add(&Sym { terms: t })?;
             }
@@ -181,10 +257,10 @@ impl Sym {
             let mut q = Sym::default();
             let mut r = Sym::default();
             for (m, c) in &self.terms {
-                let mut t = BTreeMap::new();
+                let mut t = Terms::new();
                 t.insert(m.clone(), floor_div(*c, d)?);
                 q = q.add(&Sym { terms: t })?;
-                let mut t = BTreeMap::new();
+                let mut t = Terms::new();
                 t.insert(m.clone(), floor_rem(*c, d)?);
                 r = r.add(&Sym { terms: t })?;
             }
@@ -243,7 +319,7 @@ impl Sym {
                 let i = rest.iter().position(|x| x == a)?;
                 rest.remove(i);
             }
-            let mut t = BTreeMap::new();
+            let mut t = Terms::new();
             t.insert(rest, c / dc);
             out = out.add(&Sym { terms: t }).ok()?;
         }
@@ -268,7 +344,7 @@ impl Sym {
             // constant part folds: (d*Q + R) mod d == R mod d
             let mut r = Sym::default();
             for (m, c) in &self.terms {
-                let mut t = BTreeMap::new();
+                let mut t = Terms::new();
                 t.insert(m.clone(), floor_rem(*c, d)?);
                 r = r.add(&Sym { terms: t })?;
             }
