@@ -10,6 +10,7 @@ pub mod ops;
 pub mod program;
 mod resolve;
 pub mod segments;
+pub mod shapes;
 pub mod sym;
 pub mod value;
 

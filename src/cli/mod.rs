@@ -496,17 +496,3 @@ pub fn build_graph(a: &ArchArgs, batch: i64) -> Result<driver::Built, ExitCode> 
     let opts = a.spec(batch).options().map_err(|f| fail(f, ""))?;
     driver::build(driver::Source::path(&a.file), &opts).map_err(|f| fail(f, ""))
 }
-
-/// A block value by name (`basic_block`, `relu`, `one of conv3x3 | skip (decision e01)`).
-pub fn block_value_text(prog: &crate::check::Program, b: &crate::check::value::BlockVal) -> String {
-    use crate::check::value::BlockVal;
-    match b {
-        BlockVal::Def(id) => prog.block_name(*id),
-        BlockVal::Op(n) => n.to_string(),
-        BlockVal::Choice { decision, options } => {
-            let names: Vec<String> = options.iter().map(|o| block_value_text(prog, o)).collect();
-            format!("one of {} (decision `{decision}`)", names.join(" | "))
-        }
-        BlockVal::Unknown => "Block".into(),
-    }
-}

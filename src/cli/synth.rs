@@ -204,22 +204,17 @@ failed its re-check: {e}"
     }
     let (lo, hi) = synth::op_range(&target, &opts);
     if a.json {
-        let mut v = serde_json::to_value(&outcome).unwrap_or_default();
-        if let Some(o) = v.as_object_mut() {
-            o.insert(
-                "stats".into(),
-                serde_json::to_value(&stats).unwrap_or_default(),
-            );
-            o.insert(
-                "target".into(),
-                serde_json::to_value(&target.props).unwrap_or_default(),
-            );
-            o.insert("ops_range".into(), serde_json::json!([lo, hi]));
-            if replace.is_some() {
-                o.insert("programs".into(), serde_json::json!(programs));
-            }
-        }
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        let report = synth::Report {
+            outcome: outcome.clone(),
+            stats: stats.clone(),
+            target: target.props.clone(),
+            ops_range: [lo, hi],
+            programs: replace.is_some().then(|| programs.clone()),
+        };
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
     }
     match &outcome {
         Outcome::Sat { solutions } => {

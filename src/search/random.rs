@@ -40,3 +40,68 @@ pub fn random_search(
     let ranked = order.into_iter().map(|i| rows[i].clone()).collect();
     Ok(SearchResult { ranked, best })
 }
+
+/// The report of `nasc search random`: `Serialize` for `--json`; `Display` is the top of the ranking and
+/// the throughput (the best program itself is `best_nasl`).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct RandomReport {
+    /// The score ranked by (`combined` = the rank-average of epe, naswot and params).
+    pub score: &'static str,
+    /// Always true: every score is oriented so that higher is better.
+    pub higher_is_better: bool,
+    pub n: usize,
+    pub seconds: f64,
+    /// The best architecture's decisions (`NAME=INDEX …`), when one has a signal.
+    pub best: Option<String>,
+    /// The space program with the best architecture's decisions fixed.
+    pub best_nasl: Option<String>,
+    pub ranked: Vec<ArchScores>,
+}
+
+impl RandomReport {
+    /// The report of a finished search of `file` in `program` (seed and batch go into the NASL header).
+    pub fn new(
+        result: SearchResult,
+        program: &crate::check::Program,
+        file: &std::path::Path,
+        key: Option<ScoreKind>,
+        seed: u64,
+        batch: i64,
+        seconds: f64,
+    ) -> RandomReport {
+        let score = key.map_or("combined", ScoreKind::name);
+        let best_nasl = result.best.as_ref().and_then(|g| {
+            let header = format!(
+                "best of {} architectures of {} by {score} (nasc search random, seed {seed}, batch \
+                 {batch}, {seconds:.1} s)\nchoices: {}",
+                result.ranked.len(),
+                file.display(),
+                score::arch_label(g)
+            );
+            super::fixed_program(program, g, &header)
+        });
+        RandomReport {
+            score,
+            higher_is_better: true,
+            n: result.ranked.len(),
+            seconds,
+            best: result.best.as_ref().map(score::arch_label),
+            best_nasl,
+            ranked: result.ranked,
+        }
+    }
+}
+
+impl std::fmt::Display for RandomReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let top: Vec<&ArchScores> = self.ranked.iter().take(10).collect();
+        write!(f, "{}", score::report::table(&top, None))?;
+        writeln!(
+            f,
+            "{} architectures scored in {:.1} s ({:.2}/s)",
+            self.n,
+            self.seconds,
+            self.n as f64 / self.seconds.max(1e-9)
+        )
+    }
+}

@@ -129,6 +129,20 @@ pub enum Outcome {
     Unknown { reason: String },
 }
 
+/// The report of `nasc synth --json`: the outcome (its fields flattened: `result`, `solutions`, …), the
+/// counters, the target as synthesized (after `--mutate`), the op range searched, and with `--replace` the
+/// whole spliced programs.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    pub stats: Stats,
+    pub target: Props,
+    pub ops_range: [usize; 2],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub programs: Option<Vec<String>>,
+}
+
 /// Counters of one synthesis (for the benchmark and `--json`).
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Stats {

@@ -6,6 +6,7 @@ use super::score::{options, progress_bar, score_failed};
 use super::{fail, usage};
 use crate::driver::{self, Source};
 use crate::score::{self, ScoreKind};
+use crate::search::random::RandomReport;
 use crate::search::{self, SearchError, Space};
 use std::process::ExitCode;
 
@@ -69,47 +70,18 @@ pub(super) fn run(c: &SearchCommand) -> ExitCode {
         Err(SearchError::Score(e)) => return score_failed(&e, &prog.sources),
     };
     let secs = t0.elapsed().as_secs_f64();
-    let key_name = key.map_or("combined", ScoreKind::name);
-    let header = res.best.as_ref().map(|g| {
-        format!(
-            "best of {} architectures of {} by {key_name} (nasc search random, seed {}, batch {}, {:.1} s)\n\
-             choices: {}",
-            res.ranked.len(),
-            a.file.display(),
-            a.run.seed,
-            a.run.batch,
-            secs,
-            score::arch_label(g)
-        )
-    });
-    let nasl = res
-        .best
-        .as_ref()
-        .zip(header.as_ref())
-        .and_then(|(g, h)| search::fixed_program(&prog, g, h));
+    let report = RandomReport::new(res, &prog, &a.file, key, a.run.seed, a.run.batch, secs);
     if a.json {
-        let v = serde_json::json!({
-            "score": key_name,
-            "higher_is_better": true,
-            "n": res.ranked.len(),
-            "seconds": secs,
-            "best": res.best.as_ref().map(score::arch_label),
-            "best_nasl": nasl,
-            "ranked": res.ranked,
-        });
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-    } else {
-        let top: Vec<&score::ArchScores> = res.ranked.iter().take(10).collect();
-        eprint!("{}", score::report::table(&top, None));
-        eprintln!(
-            "{} architectures scored in {secs:.1} s ({:.2}/s)",
-            res.ranked.len(),
-            res.ranked.len() as f64 / secs.max(1e-9)
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
         );
-        match &nasl {
+    } else {
+        eprint!("{report}");
+        match &report.best_nasl {
             Some(t) => print!("{t}"),
             None => {
-                eprintln!("no architecture has a signal for `{key_name}`");
+                eprintln!("no architecture has a signal for `{}`", report.score);
                 return ExitCode::from(1);
             }
         }
