@@ -12,6 +12,7 @@ use lalrpop_util::{ErrorRecovery, ParseError};
     clippy::pedantic,
     unused_parens,
     dead_code,
+    clippy::allow_attributes_without_reason,
     reason = "lalrpop-generated code"
 )]
 mod generated {
