@@ -8,7 +8,6 @@
 use crate::base::{FileId, Span};
 use crate::check::ops::{self, Default as OpDefault, Kind, OpSig};
 use crate::check::program::{stdlib_dir, BlockId, Entry, Program};
-use crate::check::value::BlockVal;
 use crate::check::{CheckResult, ShapeDisplay, Value};
 use crate::syntax::ast::{BlockDef, BlockKind, Body, Expr, ExprKind, TypeExpr};
 use crate::syntax::lexer::{lex, Tok};
@@ -579,26 +578,8 @@ fn value_text(prog: &Program, v: &Value) -> String {
         Value::Str(Some(s)) => format!("Str = {s:?}"),
         Value::Str(None) => "Str".into(),
         Value::List(l) => format!("[Int] = {}", ShapeDisplay(l)),
-        Value::Block(b) => format!("Block = {}", block_value(prog, b)),
+        Value::Block(b) => format!("Block = {}", b.display(prog)),
         Value::Poison => "<error>".into(),
-    }
-}
-
-fn block_value(prog: &Program, b: &BlockVal) -> String {
-    match b {
-        BlockVal::Def(id) => prog.block(*id).name.name.clone(),
-        BlockVal::Op(n) => n.to_string(),
-        BlockVal::Choice { options, .. } => {
-            format!(
-                "choice({})",
-                options
-                    .iter()
-                    .map(|o| block_value(prog, o))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        }
-        BlockVal::Unknown => "Block".into(),
     }
 }
 
