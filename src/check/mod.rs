@@ -8,7 +8,7 @@
 mod eval;
 pub mod ops;
 pub mod program;
-mod resolve;
+pub mod resolve;
 pub mod segments;
 pub mod shapes;
 pub mod sym;
@@ -16,6 +16,7 @@ pub mod value;
 
 pub use eval::{BindingValue, Decision, Evaluator, TraceNode, DEFAULT_FUEL};
 pub use program::{load, load_text, stdlib_dir, BlockId, DiskReader, Entry, FileReader, Program};
+pub use resolve::Resolution;
 pub use sym::Sym;
 pub use value::{ShapeDisplay, Value};
 
@@ -45,6 +46,8 @@ pub struct BlockReport {
 pub struct CheckResult {
     pub program: Program,
     pub diagnostics: Vec<Diagnostic>,
+    /// Every name of every module and what it refers to.
+    pub names: Resolution,
     /// One report per block of the root files, in source order.
     pub blocks: Vec<BlockReport>,
 }
@@ -64,10 +67,26 @@ pub fn check_paths(paths: &[PathBuf]) -> CheckResult {
     check_program(load(paths, &DiskReader))
 }
 
+/// Resolves the names of an already loaded program without evaluating it: the result has the loader's
+/// and the name resolution's diagnostics, and no block reports (the editor's answer while a check runs).
+pub fn check_names(program: Program) -> CheckResult {
+    let (names, resolved) = resolve::resolve(&program);
+    let mut diagnostics = program.diagnostics.clone();
+    diagnostics.extend(resolved);
+    sort_dedup(&mut diagnostics);
+    CheckResult {
+        program,
+        diagnostics,
+        names,
+        blocks: Vec::new(),
+    }
+}
+
 /// Checks an already loaded program.
 pub fn check_program(program: Program) -> CheckResult {
+    let (names, resolved) = resolve::resolve(&program);
     let mut diagnostics = program.diagnostics.clone();
-    diagnostics.extend(resolve::resolve(&program));
+    diagnostics.extend(resolved);
     let mut blocks = Vec::new();
     let mut ev = Evaluator::new(&program);
     for &mi in &program.roots {
@@ -95,6 +114,7 @@ pub fn check_program(program: Program) -> CheckResult {
     CheckResult {
         program,
         diagnostics,
+        names,
         blocks,
     }
 }

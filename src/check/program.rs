@@ -60,6 +60,15 @@ impl Program {
         self.modules[module].names.get(name).map(|(e, _)| e)
     }
 
+    /// The names of the blocks defined in module `m`, in source order.
+    pub fn block_names(&self, m: usize) -> Vec<&str> {
+        self.modules[m]
+            .blocks
+            .iter()
+            .map(|b| self.block(*b).name.name.as_str())
+            .collect()
+    }
+
     /// A block's name qualified by its module's file stem when that is not a root module.
     pub fn block_name(&self, id: BlockId) -> String {
         self.block(id).name.name.clone()
@@ -239,11 +248,7 @@ impl Loader<'_> {
                                 )
                             }
                             _ => {
-                                let available: Vec<&str> = self.prog.modules[mi]
-                                    .blocks
-                                    .iter()
-                                    .map(|b| self.prog.block(*b).name.name.as_str())
-                                    .collect();
+                                let available = self.prog.block_names(mi);
                                 let mut d = Diagnostic::error(
                                     Code::UnknownImport,
                                     format!(

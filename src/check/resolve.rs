@@ -1,80 +1,382 @@
 //! Name resolution, done on the syntax alone so that it also covers code the evaluator never reaches (a
 //! branch decided `false`): unknown names and callees, unknown types, malformed parameter types, duplicate
 //! parameters, and unused bindings, parameters and imports (warnings; a leading `_` silences them).
+//!
+//! Resolution records a [`Resolution`]: every name occurrence of every module — each use, and each binding
+//! occurrence — with what it refers to, and the local names with where they are visible. The unused-name
+//! warnings are read from that table, and the language server answers hover, go-to-definition and the names
+//! in scope from it. It is made for any AST the parser recovered, so it also serves broken text.
 
-use super::ops;
-use super::program::{closest, Entry, Program};
+use super::ops::{self, OpSig};
+use super::program::{closest, BlockId, Entry, Program};
 use crate::base::{Code, Diagnostic, Span};
-use crate::syntax::ast::{BlockDef, Body, ChoiceKind, Expr, ExprKind, TypeExpr};
+use crate::syntax::ast::{BlockDef, Body, ChoiceKind, Expr, ExprKind, Import, TypeExpr};
 use std::collections::HashSet;
 
 const TYPES: &[&str] = &["Int", "Float", "Bool", "Str", "Block"];
 
-struct Scope {
-    /// (name, definition span, used, kind: "binding" | "parameter" | "dim")
-    vars: Vec<(String, Span, bool, &'static str)>,
+/// What a local name is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LocalKind {
+    Let,
+    /// A parameter of the enclosing block (its index).
+    Param(usize),
+    /// A dimension name bound by a parameter's tensor type.
+    Dim,
+    RepeatVar,
+    RepeatIndex,
 }
 
-struct Resolver<'p> {
-    prog: &'p Program,
+/// What a name occurrence refers to.
+#[derive(Clone, Debug)]
+pub enum Target {
+    /// A name bound in the enclosing block: `def` is the binding occurrence.
+    Local {
+        name: String,
+        def: Span,
+        kind: LocalKind,
+        /// The enclosing block (`None` in an item whose name did not parse).
+        block: Option<BlockId>,
+    },
+    Block(BlockId),
+    Module(usize),
+    Op(&'static OpSig),
+    /// A keyword argument naming a block's parameter.
+    BlockParam(BlockId, usize),
+    /// A keyword argument naming an op's parameter.
+    OpParam(&'static OpSig, usize),
+}
+
+/// One name occurrence and what it refers to.
+#[derive(Clone, Debug)]
+pub struct NameRef {
+    /// The name as written.
+    pub span: Span,
+    pub target: Target,
+    /// Whether this occurrence is the definition itself (a `let`'s name, a parameter, a block's name, a
+    /// name in an `import`), not a use.
+    pub def: bool,
+    /// For a use of a name of the module's namespace (a block or an imported name): the span of that
+    /// namespace entry (the block's name, the import's local name).
+    pub via: Option<Span>,
+}
+
+/// A name bound inside a block definition.
+#[derive(Clone, Debug)]
+pub struct LocalDef {
+    pub name: String,
+    /// The binding occurrence.
+    pub span: Span,
+    pub kind: LocalKind,
+    /// The body (an index into [`ItemNames::bodies`]) at whose end the name goes out of scope; `None` for
+    /// the whole definition (parameters and dimension names).
+    pub until: Option<usize>,
+    /// Where in that body the name becomes visible (a `let`: the end of its statement).
+    pub from: u32,
+}
+
+/// A body (`{ … }`) of a block definition.
+#[derive(Clone, Debug)]
+pub struct BodyScope {
+    pub span: Span,
+    /// How many of the definition's locals had been bound when the body was entered.
+    pub entered_with: usize,
+}
+
+/// The names of one block definition (one item of a module, in the order of its AST).
+#[derive(Clone, Debug, Default)]
+pub struct ItemNames {
+    /// The whole definition.
+    pub span: Span,
+    /// The definition's name (for an item whose name did not parse, what the parser put there).
+    pub name: Span,
+    /// `None` for an item whose name did not parse (it has no block id, and gives no diagnostics).
+    pub block: Option<BlockId>,
+    /// Every name occurrence, in the order of resolution.
+    pub refs: Vec<NameRef>,
+    /// Every local binding, in the order in which they come into scope.
+    pub locals: Vec<LocalDef>,
+    /// Every body, in the order in which they are entered (so an inner body comes after its outer one).
+    pub bodies: Vec<BodyScope>,
+}
+
+/// The names of one module.
+#[derive(Clone, Debug, Default)]
+pub struct ModuleNames {
+    /// The names in the module's `import` statements (definitions).
+    pub imports: Vec<NameRef>,
+    /// One entry per item of the module's AST.
+    pub items: Vec<ItemNames>,
+}
+
+/// Every name of a program, resolved: one entry per module of [`Program::modules`].
+#[derive(Clone, Debug, Default)]
+pub struct Resolution {
+    pub modules: Vec<ModuleNames>,
+}
+
+/// Whether `off` is in `s` (both ends included: a cursor just after a name is on it).
+fn on(s: Span, off: usize) -> bool {
+    !s.is_detached() && (s.start as usize) <= off && off <= s.end as usize
+}
+
+impl Resolution {
+    /// The name occurrence of module `m` at byte offset `off` (a cursor just after a name is on it).
+    pub fn at(&self, m: usize, off: usize) -> Option<&NameRef> {
+        let names = self.modules.get(m)?;
+        names
+            .imports
+            .iter()
+            .chain(names.items.iter().flat_map(|i| &i.refs))
+            .find(|r| on(r.span, off))
+    }
+
+    /// The locals in scope at byte offset `off` of module `m`, in the order they came into scope, when
+    /// `off` is in a body of a block definition (`None` elsewhere, and on the definition's name).
+    pub fn scope_at(&self, m: usize, off: usize) -> Option<Vec<&LocalDef>> {
+        let item = self
+            .modules
+            .get(m)?
+            .items
+            .iter()
+            .find(|i| on(i.span, off))?;
+        if on(item.name, off) {
+            return None;
+        }
+        let (b, body) = item
+            .bodies
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(_, b)| on(b.span, off))?;
+        let alive = |l: &LocalDef| {
+            l.until
+                .is_none_or(|u| item.bodies[u].span.contains(body.span))
+        };
+        Some(
+            item.locals
+                .iter()
+                .enumerate()
+                .filter(|(i, l)| {
+                    (*i < body.entered_with && alive(l))
+                        || (l.until == Some(b) && l.from as usize <= off)
+                })
+                .map(|(_, l)| l)
+                .collect(),
+        )
+    }
+}
+
+/// What a call's callee names, when that is known from the syntax.
+#[derive(Clone, Copy, Debug)]
+pub enum Callee {
+    Block(BlockId),
+    Op(&'static OpSig),
+}
+
+/// The callee `qual.name` (or `name`) of a call in module `module`; `local` says whether a bare `name` is
+/// a local there (a `Block` parameter or a choice of blocks: not known from the syntax).
+pub fn callee(
+    prog: &Program,
     module: usize,
-    scope: Scope,
-    used_names: HashSet<String>,
-    diagnostics: Vec<Diagnostic>,
+    qual: Option<&str>,
+    name: &str,
+    local: bool,
+) -> Option<Callee> {
+    match qual {
+        Some(m) => match prog.lookup(module, m)? {
+            Entry::Module(mi) => match prog.lookup(*mi, name)? {
+                Entry::Block(b) => Some(Callee::Block(*b)),
+                Entry::Module(_) => None,
+            },
+            Entry::Block(_) => None,
+        },
+        None if local => None,
+        None => match prog.lookup(module, name) {
+            Some(Entry::Block(b)) => Some(Callee::Block(*b)),
+            Some(Entry::Module(_)) => None,
+            None => ops::signature(name).map(Callee::Op),
+        },
+    }
 }
 
-pub fn resolve(prog: &Program) -> Vec<Diagnostic> {
+/// Resolves every name of the program: the table, and the diagnostics.
+pub fn resolve(prog: &Program) -> (Resolution, Vec<Diagnostic>) {
     let mut out = Vec::new();
+    let mut table = Resolution::default();
     for (mi, m) in prog.modules.iter().enumerate() {
-        let mut used_names = HashSet::new();
+        let mut names = ModuleNames {
+            imports: m
+                .ast
+                .imports
+                .iter()
+                .flat_map(|imp| import_refs(prog, mi, imp))
+                .collect(),
+            items: Vec::new(),
+        };
+        let mut ids = m.blocks.iter();
         for item in &m.ast.items {
-            if item.name.name == "<error>" {
-                continue;
-            }
+            // an item whose name did not parse has no block id: its names are recorded (the editor
+            // still answers on it), its diagnostics are not
+            let unnamed = item.name.name == "<error>";
+            let block = if unnamed { None } else { ids.next().copied() };
             let broken = block_has_error(item);
             let mut r = Resolver {
                 prog,
                 module: mi,
-                scope: Scope { vars: Vec::new() },
-                used_names: HashSet::new(),
+                scope: Vec::new(),
+                names: ItemNames {
+                    span: item.span,
+                    name: item.name.span,
+                    block,
+                    ..ItemNames::default()
+                },
                 diagnostics: Vec::new(),
             };
             r.block(item);
-            used_names.extend(r.used_names);
+            let mut diagnostics = r.diagnostics;
+            diagnostics.extend(unused_locals(&r.names));
             // after a syntax error, parts of the block are missing: "unused" would be a guess
-            out.extend(
-                r.diagnostics
-                    .into_iter()
-                    .filter(|d| !broken || d.is_error()),
-            );
+            if !unnamed {
+                out.extend(diagnostics.into_iter().filter(|d| !broken || d.is_error()));
+            }
+            names.items.push(r.names);
         }
         // unused imports (only reported in the user's own files)
         if prog.roots.contains(&mi) {
-            for imp in &m.ast.imports {
-                let locals: Vec<(String, Span)> = match &imp.names {
-                    None => {
-                        let l = imp.alias.as_ref().or(imp.path.last());
-                        l.map(|l| vec![(l.name.clone(), l.span)])
-                            .unwrap_or_default()
-                    }
-                    Some(ns) => ns
-                        .iter()
-                        .map(|n| (n.local().name.clone(), n.local().span))
-                        .collect(),
-                };
-                for (name, span) in locals {
-                    let bound = m.names.get(&name).is_some_and(|(_, s)| s.same_place(&span));
-                    if bound && !used_names.contains(&name) && !name.starts_with('_') {
-                        out.push(
-                            Diagnostic::error(
-                                Code::UnusedImport,
-                                format!("`{name}` is imported but never used"),
-                            )
-                            .with_label(span, "unused import")
-                            .with_help("remove the import"),
-                        );
-                    }
+            out.extend(unused_imports(prog, mi, &names));
+        }
+        table.modules.push(names);
+    }
+    (table, out)
+}
+
+/// The names of an `import` statement: the imported names (and their aliases) as what they bind, the
+/// path's segments as the module loaded.
+fn import_refs(prog: &Program, m: usize, imp: &Import) -> Vec<NameRef> {
+    let def = |span: Span, target: Target| NameRef {
+        span,
+        target,
+        def: true,
+        via: None,
+    };
+    let mut out = Vec::new();
+    for n in imp.names.iter().flatten() {
+        let local = n.local();
+        let target = match prog.lookup(m, &local.name) {
+            Some(Entry::Block(b)) => Target::Block(*b),
+            Some(Entry::Module(mi)) => Target::Module(*mi),
+            None => continue,
+        };
+        out.push(def(n.name.span, target.clone()));
+        if let Some(alias) = &n.alias {
+            out.push(def(alias.span, target));
+        }
+    }
+    let module =
+        match &imp.names {
+            None => imp.alias.as_ref().or(imp.path.last()).and_then(|l| {
+                match prog.lookup(m, &l.name)? {
+                    Entry::Module(mi) => Some(*mi),
+                    Entry::Block(_) => None,
                 }
+            }),
+            Some(names) => names
+                .iter()
+                .find_map(|n| match prog.lookup(m, &n.local().name)? {
+                    Entry::Block(b) => Some(prog.block_module(*b)),
+                    Entry::Module(_) => None,
+                }),
+        };
+    if let Some(mi) = module {
+        for seg in imp.path.iter().chain(imp.alias.iter()) {
+            out.push(def(seg.span, Target::Module(mi)));
+        }
+    }
+    out
+}
+
+/// The `let`s and parameters of a block that no occurrence refers to.
+fn unused_locals(item: &ItemNames) -> Vec<Diagnostic> {
+    let key = |s: &Span| (s.start, s.end);
+    let used: HashSet<(u32, u32)> = item
+        .refs
+        .iter()
+        .filter(|r| !r.def)
+        .filter_map(|r| match &r.target {
+            Target::Local { def, .. } => Some(key(def)),
+            _ => None,
+        })
+        .collect();
+    let mut out = Vec::new();
+    for l in &item.locals {
+        if l.name.starts_with('_') || used.contains(&key(&l.span)) {
+            continue;
+        }
+        let name = &l.name;
+        match l.kind {
+            LocalKind::Param(_) => out.push(
+                Diagnostic::error(
+                    Code::UnusedParameter,
+                    format!("parameter `{name}` is never used"),
+                )
+                .with_label(l.span, "unused parameter")
+                .with_help(format!(
+                    "remove it, or name it `_{name}` if the signature must keep it"
+                )),
+            ),
+            LocalKind::Let => out.push(
+                Diagnostic::error(
+                    Code::UnusedBinding,
+                    format!("`{name}` is bound but never used"),
+                )
+                .with_label(l.span, "unused binding")
+                .with_help(format!("remove the `let`, or name it `_{name}`")),
+            ),
+            LocalKind::Dim | LocalKind::RepeatVar | LocalKind::RepeatIndex => {}
+        }
+    }
+    out
+}
+
+/// The imported names of module `m` that no use in its (named) blocks goes through.
+fn unused_imports(prog: &Program, m: usize, names: &ModuleNames) -> Vec<Diagnostic> {
+    let key = |s: &Span| (s.start, s.end);
+    let used: HashSet<(u32, u32)> = names
+        .items
+        .iter()
+        .filter(|i| i.block.is_some())
+        .flat_map(|i| &i.refs)
+        .filter_map(|r| r.via.as_ref().map(key))
+        .collect();
+    let module = &prog.modules[m];
+    let mut out = Vec::new();
+    for imp in &module.ast.imports {
+        let locals: Vec<(&str, Span)> = match &imp.names {
+            None => {
+                let l = imp.alias.as_ref().or(imp.path.last());
+                l.map(|l| vec![(l.name.as_str(), l.span)])
+                    .unwrap_or_default()
+            }
+            Some(ns) => ns
+                .iter()
+                .map(|n| (n.local().name.as_str(), n.local().span))
+                .collect(),
+        };
+        for (name, span) in locals {
+            let bound = module
+                .names
+                .get(name)
+                .is_some_and(|(_, s)| s.same_place(&span));
+            if bound && !used.contains(&key(&span)) && !name.starts_with('_') {
+                out.push(
+                    Diagnostic::error(
+                        Code::UnusedImport,
+                        format!("`{name}` is imported but never used"),
+                    )
+                    .with_label(span, "unused import")
+                    .with_help("remove the import"),
+                );
             }
         }
     }
@@ -94,10 +396,66 @@ fn block_has_error(b: &BlockDef) -> bool {
     false
 }
 
+/// Resolves one block definition.
+struct Resolver<'p> {
+    prog: &'p Program,
+    module: usize,
+    /// The locals in scope (indices into `names.locals`), innermost last.
+    scope: Vec<usize>,
+    names: ItemNames,
+    diagnostics: Vec<Diagnostic>,
+}
+
 impl Resolver<'_> {
+    /// The innermost local named `name` in scope.
+    fn local(&self, name: &str) -> Option<&LocalDef> {
+        self.scope
+            .iter()
+            .rev()
+            .map(|&i| &self.names.locals[i])
+            .find(|l| l.name == name)
+    }
+
+    fn local_target(&self, l: &LocalDef) -> Target {
+        Target::Local {
+            name: l.name.clone(),
+            def: l.span,
+            kind: l.kind,
+            block: self.names.block,
+        }
+    }
+
+    fn record(&mut self, span: Span, target: Target, def: bool, via: Option<Span>) {
+        self.names.refs.push(NameRef {
+            span,
+            target,
+            def,
+            via,
+        });
+    }
+
+    /// Brings a local into scope, visible until the end of body `until` (the whole block if `None`) from
+    /// offset `from`, and records its binding occurrence.
+    fn bind(&mut self, name: &str, span: Span, kind: LocalKind, until: Option<usize>, from: u32) {
+        let l = LocalDef {
+            name: name.to_string(),
+            span,
+            kind,
+            until,
+            from,
+        };
+        let target = self.local_target(&l);
+        self.record(span, target, true, None);
+        self.scope.push(self.names.locals.len());
+        self.names.locals.push(l);
+    }
+
     fn block(&mut self, b: &BlockDef) {
+        if let Some(id) = self.names.block {
+            self.record(b.name.span, Target::Block(id), true, None);
+        }
         let mut seen: Vec<(String, Span)> = Vec::new();
-        for p in &b.params {
+        for (i, p) in b.params.iter().enumerate() {
             if let Some((_, first)) = seen.iter().find(|(n, _)| *n == p.name.name) {
                 self.diagnostics.push(
                     Diagnostic::error(
@@ -118,13 +476,14 @@ impl Resolver<'_> {
                     for d in dims {
                         match &d.kind {
                             ExprKind::Wildcard | ExprKind::Int(_) => {}
-                            ExprKind::Name(n) => {
-                                if let Some(v) = self.scope.vars.iter_mut().rev().find(|v| v.0 == n.name) {
-                                    v.2 = true; // a repeated dimension name is a use
-                                } else {
-                                    self.scope.vars.push((n.name.clone(), n.span, true, "dim"));
+                            ExprKind::Name(n) => match self.local(&n.name) {
+                                // a repeated dimension name is a use
+                                Some(l) => {
+                                    let target = self.local_target(l);
+                                    self.record(n.span, target, false, None);
                                 }
-                            }
+                                None => self.bind(&n.name, n.span, LocalKind::Dim, None, 0),
+                            },
                             _ => self.diagnostics.push(
                                 Diagnostic::error(
                                     Code::InvalidParamShape,
@@ -137,10 +496,7 @@ impl Resolver<'_> {
                     }
                 }
             }
-            let name_used = p.name.name.starts_with('_');
-            self.scope
-                .vars
-                .push((p.name.name.clone(), p.name.span, name_used, "parameter"));
+            self.bind(&p.name.name, p.name.span, LocalKind::Param(i), None, 0);
         }
         self.body(&b.body);
         if let Some(ret) = &b.ret {
@@ -151,21 +507,6 @@ impl Resolver<'_> {
                         self.expr(d);
                     }
                 }
-            }
-        }
-        let vars = std::mem::take(&mut self.scope.vars);
-        for (name, span, used, kind) in vars {
-            if !used && kind == "parameter" {
-                self.diagnostics.push(
-                    Diagnostic::error(
-                        Code::UnusedParameter,
-                        format!("parameter `{name}` is never used"),
-                    )
-                    .with_label(span, "unused parameter")
-                    .with_help(format!(
-                        "remove it, or name it `_{name}` if the signature must keep it"
-                    )),
-                );
             }
         }
     }
@@ -184,41 +525,40 @@ impl Resolver<'_> {
         }
     }
 
+    /// A body, its `let`s in scope from the end of their statement to the end of the body.
     fn body(&mut self, b: &Body) {
-        let mark = self.scope.vars.len();
+        let mark = self.scope.len();
+        let index = self.names.bodies.len();
+        self.names.bodies.push(BodyScope {
+            span: b.span,
+            entered_with: self.names.locals.len(),
+        });
         for s in &b.stmts {
             self.expr(&s.value);
-            let used = s.name.name.starts_with('_');
-            self.scope
-                .vars
-                .push((s.name.name.clone(), s.name.span, used, "binding"));
+            self.bind(
+                &s.name.name,
+                s.name.span,
+                LocalKind::Let,
+                Some(index),
+                s.span.end,
+            );
         }
         self.expr(&b.result);
-        self.pop_to(mark);
-    }
-
-    fn pop_to(&mut self, mark: usize) {
-        for (name, span, used, kind) in self.scope.vars.drain(mark..) {
-            if !used && kind == "binding" {
-                self.diagnostics.push(
-                    Diagnostic::error(
-                        Code::UnusedBinding,
-                        format!("`{name}` is bound but never used"),
-                    )
-                    .with_label(span, "unused binding")
-                    .with_help(format!("remove the `let`, or name it `_{name}`")),
-                );
-            }
-        }
+        self.scope.truncate(mark);
     }
 
     fn use_name(&mut self, name: &str, span: Span, as_callee: bool) {
-        if let Some(v) = self.scope.vars.iter_mut().rev().find(|v| v.0 == name) {
-            v.2 = true;
+        if let Some(l) = self.local(name) {
+            let target = self.local_target(l);
+            self.record(span, target, false, None);
             return;
         }
-        if let Some(e) = self.prog.lookup(self.module, name) {
-            self.used_names.insert(name.to_string());
+        if let Some((e, entry)) = self.prog.modules[self.module].names.get(name) {
+            let target = match e {
+                Entry::Block(b) => Target::Block(*b),
+                Entry::Module(m) => Target::Module(*m),
+            };
+            self.record(span, target, false, Some(*entry));
             if matches!(e, Entry::Module(_)) {
                 self.diagnostics.push(
                     Diagnostic::error(
@@ -231,10 +571,15 @@ impl Resolver<'_> {
             }
             return;
         }
-        if ops::is_builtin(name) {
+        if let Some(op) = ops::signature(name) {
+            self.record(span, Target::Op(op), false, None);
             return;
         }
-        let mut candidates: Vec<&str> = self.scope.vars.iter().map(|v| v.0.as_str()).collect();
+        let mut candidates: Vec<&str> = self
+            .scope
+            .iter()
+            .map(|&i| self.names.locals[i].name.as_str())
+            .collect();
         candidates.extend(
             self.prog.modules[self.module]
                 .names
@@ -263,49 +608,81 @@ impl Resolver<'_> {
         self.diagnostics.push(d);
     }
 
+    /// `m.n`: a block of an imported module.
+    fn path(&mut self, m: &crate::syntax::ast::Ident, n: &crate::syntax::ast::Ident) {
+        let Some((Entry::Module(mi), entry)) = self.prog.modules[self.module].names.get(&m.name)
+        else {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    Code::UnknownName,
+                    format!("`{}` is not an imported module", m.name),
+                )
+                .with_label(m.span, "not a module")
+                .with_help(format!(
+                    "add `import std.{};` (or the module's path) at the top of the file",
+                    m.name
+                )),
+            );
+            return;
+        };
+        let mi = *mi;
+        self.record(m.span, Target::Module(mi), false, Some(*entry));
+        if let Some(Entry::Block(b)) = self.prog.lookup(mi, &n.name) {
+            self.record(n.span, Target::Block(*b), false, None);
+        }
+        let ok = matches!(self.prog.modules[mi].names.get(&n.name), Some((Entry::Block(b), _)) if self.prog.block_module(*b) == mi);
+        if !ok {
+            let avail = self.prog.block_names(mi);
+            let mut d = Diagnostic::error(
+                Code::UnknownName,
+                format!("module `{}` has no block `{}`", m.name, n.name),
+            )
+            .with_label(n.span, "not defined there");
+            if let Some(s) = closest(&n.name, avail.iter().copied()) {
+                d = d.with_help(format!("did you mean `{}.{s}`?", m.name));
+            }
+            self.diagnostics.push(d);
+        }
+    }
+
     fn expr(&mut self, e: &Expr) {
         match &e.kind {
             ExprKind::Name(n) => self.use_name(&n.name, n.span, false),
-            ExprKind::Path(m, n) => match self.prog.lookup(self.module, &m.name) {
-                Some(Entry::Module(mi)) => {
-                    self.used_names.insert(m.name.clone());
-                    let mi = *mi;
-                    let ok = matches!(self.prog.modules[mi].names.get(&n.name), Some((Entry::Block(b), _)) if self.prog.block_module(*b) == mi);
-                    if !ok {
-                        let avail: Vec<&str> = self.prog.modules[mi]
-                            .blocks
-                            .iter()
-                            .map(|b| self.prog.block(*b).name.name.as_str())
-                            .collect();
-                        let mut d = Diagnostic::error(
-                            Code::UnknownName,
-                            format!("module `{}` has no block `{}`", m.name, n.name),
-                        )
-                        .with_label(n.span, "not defined there");
-                        if let Some(s) = closest(&n.name, avail.iter().copied()) {
-                            d = d.with_help(format!("did you mean `{}.{s}`?", m.name));
-                        }
-                        self.diagnostics.push(d);
-                    }
-                }
-                _ => self.diagnostics.push(
-                    Diagnostic::error(
-                        Code::UnknownName,
-                        format!("`{}` is not an imported module", m.name),
-                    )
-                    .with_label(m.span, "not a module")
-                    .with_help(format!(
-                        "add `import std.{};` (or the module's path) at the top of the file",
-                        m.name
-                    )),
-                ),
-            },
+            ExprKind::Path(m, n) => self.path(m, n),
             ExprKind::Call(f, args) => {
                 match &f.kind {
                     ExprKind::Name(n) => self.use_name(&n.name, n.span, true),
                     _ => self.expr(f),
                 }
+                let callee = match &f.kind {
+                    ExprKind::Name(n) => Some((None, n)),
+                    ExprKind::Path(m, n) => Some((Some(m.name.as_str()), n)),
+                    _ => None,
+                }
+                .and_then(|(qual, n)| {
+                    let local = qual.is_none() && self.local(&n.name).is_some();
+                    callee(self.prog, self.module, qual, &n.name, local)
+                });
                 for a in args {
+                    if let (Some(k), Some(c)) = (&a.name, callee) {
+                        let target = match c {
+                            Callee::Block(b) => self
+                                .prog
+                                .block(b)
+                                .params
+                                .iter()
+                                .position(|p| p.name.name == k.name)
+                                .map(|i| Target::BlockParam(b, i)),
+                            Callee::Op(op) => op
+                                .params
+                                .iter()
+                                .position(|p| p.name == k.name)
+                                .map(|i| Target::OpParam(op, i)),
+                        };
+                        if let Some(t) = target {
+                            self.record(k.span, t, false, None);
+                        }
+                    }
                     self.expr(&a.value);
                 }
             }
@@ -323,17 +700,15 @@ impl Resolver<'_> {
             } => {
                 self.expr(count);
                 self.expr(init);
-                let mark = self.scope.vars.len();
-                self.scope
-                    .vars
-                    .push((var.name.clone(), var.span, true, "repeat"));
+                let mark = self.scope.len();
+                // visible in the body, which is the next one entered
+                let until = Some(self.names.bodies.len());
+                self.bind(&var.name, var.span, LocalKind::RepeatVar, until, 0);
                 if let Some(i) = index {
-                    self.scope
-                        .vars
-                        .push((i.name.clone(), i.span, true, "repeat"));
+                    self.bind(&i.name, i.span, LocalKind::RepeatIndex, until, 0);
                 }
                 self.body(body);
-                self.scope.vars.truncate(mark);
+                self.scope.truncate(mark);
             }
             ExprKind::Unary(_, a) => self.expr(a),
             ExprKind::Binary(_, a, b) => {

@@ -41,8 +41,7 @@ pub struct ShapesReport {
 pub fn value_text(r: &CheckResult, v: &Value) -> String {
     match v {
         Value::Tensor(t) => ShapeDisplay(&t.shape).to_string(),
-        Value::Block(b) => block_text(&r.program, b),
-        other => other.to_string(),
+        other => other.display(&r.program).to_string(),
     }
 }
 
@@ -116,19 +115,5 @@ impl fmt::Display for ShapesReport {
             writeln!(f)?;
         }
         Ok(())
-    }
-}
-
-/// A block value by name (`basic_block`, `relu`, `one of conv3x3 | skip (decision `e01`)`).
-fn block_text(prog: &super::Program, b: &super::value::BlockVal) -> String {
-    use super::value::BlockVal;
-    match b {
-        BlockVal::Def(id) => prog.block_name(*id),
-        BlockVal::Op(n) => n.to_string(),
-        BlockVal::Choice { decision, options } => {
-            let names: Vec<String> = options.iter().map(|o| block_text(prog, o)).collect();
-            format!("one of {} (decision `{decision}`)", names.join(" | "))
-        }
-        BlockVal::Unknown => "Block".into(),
     }
 }

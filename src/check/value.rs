@@ -1,7 +1,7 @@
 //! The values of the symbolic evaluator: integers are formulas ([`Sym`]), tensors are shapes with an origin,
 //! blocks are first-class (a definition, a primitive op, or a decision among blocks).
 
-use super::program::BlockId;
+use super::program::{BlockId, Program};
 use super::sym::Sym;
 use crate::base::Span;
 use std::fmt;
@@ -194,6 +194,63 @@ impl fmt::Display for Value {
     }
 }
 
+/// A value for people, with the names of the blocks it holds: what [`Value::display`] returns.
+pub struct ValueDisplay<'a> {
+    value: &'a Value,
+    prog: &'a Program,
+}
+
+impl fmt::Display for ValueDisplay<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.value {
+            Value::Block(b) => b.display(self.prog).fmt(f),
+            v => v.fmt(f),
+        }
+    }
+}
+
+impl Value {
+    /// The value as [`Display`](fmt::Display) writes it, but a block by name (see [`BlockVal::display`]).
+    pub fn display<'a>(&'a self, prog: &'a Program) -> ValueDisplay<'a> {
+        ValueDisplay { value: self, prog }
+    }
+}
+
+/// A block value for people: what [`BlockVal::display`] returns.
+pub struct BlockDisplay<'a> {
+    block: &'a BlockVal,
+    prog: &'a Program,
+}
+
+impl fmt::Display for BlockDisplay<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.block {
+            BlockVal::Def(id) => f.write_str(&self.prog.block_name(*id)),
+            BlockVal::Op(n) => f.write_str(n),
+            BlockVal::Choice { decision, options } => {
+                f.write_str("one of ")?;
+                for (i, o) in options.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(" | ")?;
+                    }
+                    o.display(self.prog).fmt(f)?;
+                }
+                write!(f, " (decision `{decision}`)")
+            }
+            BlockVal::Unknown => f.write_str("Block"),
+        }
+    }
+}
+
+impl BlockVal {
+    /// The block value by name, the one way the CLI and the editor show it: `basic_block`, `relu`,
+    /// ``one of conv3x3 | skip (decision `e01`)``, `Block` (a parameter with no argument).
+    pub fn display<'a>(&'a self, prog: &'a Program) -> BlockDisplay<'a> {
+        BlockDisplay { block: self, prog }
+    }
+}
+
+/// A block value without the program's names (`Display` of [`Value`]): blocks by id, choices by count.
 fn block_text(b: &BlockVal) -> String {
     match b {
         BlockVal::Def(id) => format!("block#{}", id.0),

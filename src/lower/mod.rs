@@ -11,7 +11,7 @@
 use crate::base::{Code, Diagnostic, Span};
 /// Params, MACs and activation memory are counted on the IR (no libtorch): see `ir::cost`.
 pub use crate::ir::cost;
-use crate::ir::{Activation, Graph, NodeId, Op, PoolKind};
+use crate::ir::{Activation, Graph, Node, NodeId, Op, PoolKind};
 use std::fmt;
 pub mod export;
 pub mod session;
@@ -151,34 +151,96 @@ pub fn parse_device(s: &str) -> Result<Device, LowerError> {
     Ok(Device::Cuda(cuda_index))
 }
 
-/// The tensors a node owns.
-#[derive(Debug)]
-enum Weights {
-    None,
-    /// conv, linear, layer/group norm: weight and optional bias.
-    Affine {
-        w: Tensor,
-        b: Option<Tensor>,
-    },
-    BatchNorm {
-        w: Tensor,
-        b: Tensor,
-        mean: Tensor,
-        var: Tensor,
-        tracked: Tensor,
-    },
-    Param(Tensor),
+/// What running a node needs besides its inputs.
+struct Ctx<'a> {
+    /// The network's inputs.
+    inputs: &'a [Tensor],
+    train: bool,
+    /// The batch size of this run (the first dimension of the first input).
+    batch: Option<i64>,
 }
 
-/// A lowered network: the graph and the tensors of its nodes.
+/// The inputs of the node being run: the values computed so far and the node's input ids.
+struct Args<'a> {
+    vals: &'a [Option<Tensor>],
+    of: &'a [NodeId],
+}
+
+impl Args<'_> {
+    fn get(&self, k: usize) -> &Tensor {
+        self.vals[self.of[k]]
+            .as_ref()
+            .expect("inputs are computed before their users and kept until their last use")
+    }
+
+    fn all(&self) -> Vec<&Tensor> {
+        (0..self.of.len()).map(|k| self.get(k)).collect()
+    }
+}
+
+/// Why running a node failed.
+enum Failure {
+    Torch(tch::TchError),
+    /// The network input does not fit (becomes [`LowerError::Input`]).
+    Input(String),
+}
+
+impl From<tch::TchError> for Failure {
+    fn from(e: tch::TchError) -> Self {
+        Failure::Torch(e)
+    }
+}
+
+type Run = Box<dyn Fn(&Ctx, &Args) -> Result<Tensor, Failure> + Send>;
+
+/// A lowered node: the number of learned parameters it owns, and how it runs (holding its tensors).
+struct Layer {
+    params: i64,
+    run: Run,
+}
+
+impl fmt::Debug for Layer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Layer")
+            .field("params", &self.params)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Layer {
+    fn new(
+        params: i64,
+        run: impl Fn(&Ctx, &Args) -> Result<Tensor, Failure> + Send + 'static,
+    ) -> Layer {
+        Layer {
+            params,
+            run: Box::new(run),
+        }
+    }
+
+    /// A node without tensors of its own that maps its first input.
+    fn unary(f: impl Fn(&Tensor) -> Result<Tensor, tch::TchError> + Send + 'static) -> Layer {
+        Layer::new(0, move |_, a| Ok(f(a.get(0))?))
+    }
+}
+
+/// The error of a node that libtorch rejected.
+fn node_error(n: &Node, e: tch::TchError) -> LowerError {
+    LowerError::Op {
+        path: n.path.clone(),
+        op: n.op.name(),
+        span: n.span,
+        message: first_line(&e.to_string()),
+    }
+}
+
+/// A lowered network: the graph and the lowered nodes.
 #[derive(Debug)]
 pub struct Network {
     pub graph: Graph,
-    weights: Vec<Weights>,
+    layers: Vec<Layer>,
     /// Last user of each node (to free activations early); outputs are kept.
     last_use: Vec<usize>,
-    /// The batch size the graph was built for (reshape/expand sizes equal to it follow the real batch).
-    batch: i64,
     pub device: Device,
 }
 
@@ -232,117 +294,253 @@ fn var(
     }
 }
 
+/// Lowers one node: creates (or reuses, by path) its tensors under `p` and says how it runs. The one place
+/// that knows how each op maps to libtorch. `inputs_seen` counts the graph inputs lowered so far (the k-th
+/// input node takes the k-th tensor given to the network); `batch` is the batch size the graph was built
+/// for (reshape and expand sizes equal to it follow the real batch).
+fn lower_node(
+    p: &nn::Path,
+    g: &Graph,
+    n: &Node,
+    inputs_seen: &mut usize,
+    batch: i64,
+) -> Result<Layer, tch::TchError> {
+    let in_shape = |k: usize| -> &[i64] {
+        n.inputs
+            .get(k)
+            .map(|&i| g.nodes[i].shape.as_slice())
+            .unwrap_or(&[])
+    };
+    let numel = |t: &Tensor| t.numel() as i64;
+    let follow_batch = move |shape: &[i64], cx: &Ctx| -> Vec<i64> {
+        let mut s = shape.to_vec();
+        if let (Some(first), Some(b)) = (s.first_mut(), cx.batch) {
+            if *first == batch {
+                *first = b;
+            }
+        }
+        s
+    };
+    Ok(match &n.op {
+        Op::Input { .. } => {
+            let k = *inputs_seen;
+            *inputs_seen += 1;
+            let (path, want) = (n.path.clone(), n.shape.clone());
+            Layer::new(0, move |cx, _| {
+                let x = &cx.inputs[k];
+                let got = x.size();
+                if got.len() != want.len() || got.get(1..) != want.get(1..) {
+                    return Err(Failure::Input(format!(
+                        "input `{path}` should have shape [B, {}], got {got:?}",
+                        want.get(1..)
+                            .unwrap_or_default()
+                            .iter()
+                            .map(i64::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )));
+                }
+                Ok(x.shallow_clone())
+            })
+        }
+        &Op::Conv {
+            out,
+            kernel,
+            groups,
+            bias,
+            stride,
+            padding,
+            dilation,
+        } => {
+            let cin = in_shape(0).get(1).copied().unwrap_or(1);
+            let fan_in = (cin / groups.max(1)) * kernel * kernel;
+            let bound = 1.0 / (fan_in.max(1) as f64).sqrt();
+            let u = nn::Init::Uniform {
+                lo: -bound,
+                up: bound,
+            };
+            let w = var(p, "weight", &[out, cin / groups, kernel, kernel], u, true)?;
+            let b = bias.then(|| var(p, "bias", &[out], u, true)).transpose()?;
+            let params = numel(&w) + b.as_ref().map_or(0, numel);
+            Layer::new(params, move |_, a| {
+                Ok(a.get(0).f_conv2d(
+                    &w,
+                    b.as_ref(),
+                    [stride, stride],
+                    [padding, padding],
+                    [dilation, dilation],
+                    groups,
+                )?)
+            })
+        }
+        &Op::Linear { out, bias } => {
+            let d = in_shape(0).last().copied().unwrap_or(1);
+            let bound = 1.0 / (d.max(1) as f64).sqrt();
+            let u = nn::Init::Uniform {
+                lo: -bound,
+                up: bound,
+            };
+            let w = var(p, "weight", &[out, d], u, true)?;
+            let b = bias.then(|| var(p, "bias", &[out], u, true)).transpose()?;
+            let params = numel(&w) + b.as_ref().map_or(0, numel);
+            Layer::new(params, move |_, a| Ok(a.get(0).f_linear(&w, b.as_ref())?))
+        }
+        &Op::BatchNorm { eps, momentum } => {
+            let c = in_shape(0).get(1).copied().unwrap_or(1);
+            let one = nn::Init::Const(1.0);
+            let zero = nn::Init::Const(0.0);
+            let tracked = match p.get("num_batches_tracked") {
+                Some(t) => t,
+                None => {
+                    let t = Tensor::f_zeros([], (Kind::Int64, p.device()))?;
+                    p.add("num_batches_tracked", t, false)
+                }
+            };
+            let w = var(p, "weight", &[c], one, true)?;
+            let b = var(p, "bias", &[c], zero, true)?;
+            let mean = var(p, "running_mean", &[c], zero, false)?;
+            let running_var = var(p, "running_var", &[c], one, false)?;
+            Layer::new(numel(&w) + numel(&b), move |cx, a| {
+                if cx.train {
+                    let _ = tch::no_grad(|| tracked.shallow_clone().f_add_scalar_(1));
+                }
+                Ok(a.get(0).f_batch_norm(
+                    Some(&w),
+                    Some(&b),
+                    Some(&mean),
+                    Some(&running_var),
+                    cx.train,
+                    momentum,
+                    eps,
+                    true,
+                )?)
+            })
+        }
+        &Op::LayerNorm { eps } => {
+            let c = in_shape(0).last().copied().unwrap_or(1);
+            let (w, b) = norm_affine(p, c)?;
+            Layer::new(numel(&w) + numel(&b), move |_, a| {
+                let x = a.get(0);
+                let d = *x.size().last().unwrap_or(&1);
+                Ok(x.f_layer_norm([d], Some(&w), Some(&b), eps, true)?)
+            })
+        }
+        &Op::GroupNorm { groups, eps } => {
+            let c = in_shape(0).get(1).copied().unwrap_or(1);
+            let (w, b) = norm_affine(p, c)?;
+            Layer::new(numel(&w) + numel(&b), move |_, a| {
+                Ok(a.get(0)
+                    .f_group_norm(groups, Some(&w), Some(&b), eps, true)?)
+            })
+        }
+        &Op::Act { f } => Layer::unary(move |x| match f {
+            Activation::Relu => x.f_relu(),
+            Activation::Relu6 => x.f_relu6(),
+            Activation::Gelu => x.f_gelu("none"),
+            Activation::Silu => x.f_silu(),
+            Activation::Sigmoid => x.f_sigmoid(),
+            Activation::Tanh => x.f_tanh(),
+            Activation::Hardswish => x.f_hardswish(),
+            Activation::Hardsigmoid => x.f_hardsigmoid(),
+        }),
+        &Op::Softmax { dim } => Layer::unary(move |x| x.f_softmax(dim, None::<Kind>)),
+        &Op::Dropout { p: rate } => Layer::new(0, move |cx, a| {
+            let x = a.get(0);
+            Ok(if cx.train && rate > 0.0 {
+                x.f_dropout(rate, true)?
+            } else {
+                x.shallow_clone()
+            })
+        }),
+        Op::Identity => Layer::unary(|x| Ok(x.shallow_clone())),
+        Op::Zero => Layer::unary(|x| x.f_mul_scalar(0.0)),
+        &Op::Pool {
+            kind,
+            kernel,
+            stride,
+            padding,
+        } => {
+            let (k, s, pad) = ([kernel, kernel], [stride, stride], [padding, padding]);
+            Layer::unary(move |x| match kind {
+                PoolKind::Avg => x.f_avg_pool2d(k, s, pad, false, true, None::<i64>),
+                PoolKind::Max => x.f_max_pool2d(k, s, pad, [1, 1], false),
+            })
+        }
+        &Op::GlobalPool { kind, keepdim } => Layer::unary(move |x| match kind {
+            PoolKind::Avg => x.f_mean_dim(&[2i64, 3][..], keepdim, None::<Kind>),
+            PoolKind::Max => x.f_amax([2i64, 3], keepdim),
+        }),
+        &Op::Mean { dim, keepdim } => {
+            Layer::unary(move |x| x.f_mean_dim(&[dim][..], keepdim, None::<Kind>))
+        }
+        &Op::Flatten { start } => Layer::unary(move |x| x.f_flatten(start, -1)),
+        Op::Reshape { shape } => {
+            let shape = shape.clone();
+            Layer::new(0, move |cx, a| {
+                Ok(a.get(0).f_reshape(follow_batch(&shape, cx))?)
+            })
+        }
+        &Op::Transpose { d0, d1 } => Layer::unary(move |x| x.f_transpose(d0, d1)),
+        Op::Permute { dims } => {
+            let dims = dims.clone();
+            Layer::unary(move |x| x.f_permute(dims.as_slice()))
+        }
+        Op::Add => Layer::new(0, |_, a| Ok(a.get(0).f_add(a.get(1))?)),
+        Op::Mul => Layer::new(0, |_, a| Ok(a.get(0).f_mul(a.get(1))?)),
+        &Op::Concat { dim } => Layer::new(0, move |_, a| Ok(Tensor::f_cat(&a.all(), dim)?)),
+        Op::Matmul => Layer::new(0, |_, a| Ok(a.get(0).f_matmul(a.get(1))?)),
+        Op::Einsum { spec } => {
+            let spec = spec.clone();
+            Layer::new(0, move |_, a| {
+                Ok(Tensor::f_einsum(&spec, &a.all(), None::<&[i64]>)?)
+            })
+        }
+        &Op::Scale { s } => Layer::unary(move |x| x.f_mul_scalar(s)),
+        Op::Param { shape } => {
+            let init = nn::Init::Randn {
+                mean: 0.0,
+                stdev: 0.02,
+            };
+            let t = var(p, "weight", shape, init, true)?;
+            Layer::new(numel(&t), move |_, _| Ok(t.shallow_clone()))
+        }
+        Op::Expand { shape } => {
+            let shape = shape.clone();
+            Layer::new(0, move |cx, a| {
+                Ok(a.get(0).f_expand(follow_batch(&shape, cx), false)?)
+            })
+        }
+        &Op::Select { dim, index } => Layer::unary(move |x| x.f_select(dim, index)),
+        &Op::Slice { dim, start, end } => Layer::unary(move |x| x.f_slice(dim, start, end, 1)),
+    })
+}
+
+/// The affine weight (ones) and bias (zeros) of a layer or group norm over `c` features.
+fn norm_affine(p: &nn::Path, c: i64) -> Result<(Tensor, Tensor), tch::TchError> {
+    Ok((
+        var(p, "weight", &[c], nn::Init::Const(1.0), true)?,
+        var(p, "bias", &[c], nn::Init::Const(0.0), true)?,
+    ))
+}
+
 impl Network {
     /// Creates (or reuses, by path) the parameters of every node of `graph` under `root`.
     /// Initialisation follows PyTorch's defaults (conv/linear: U(±1/√fan_in); norms: 1 and 0).
     pub fn new(root: &nn::Path, graph: &Graph) -> Result<Network, LowerError> {
-        let mut weights = Vec::with_capacity(graph.nodes.len());
-        for n in &graph.nodes {
-            let fail = |e: tch::TchError| LowerError::Op {
-                path: n.path.clone(),
-                op: n.op.name(),
-                span: n.span,
-                message: first_line(&e.to_string()),
-            };
-            let p = node_path(root, &n.path);
-            let in_shape = |k: usize| -> &[i64] {
-                n.inputs
-                    .get(k)
-                    .map(|&i| graph.nodes[i].shape.as_slice())
-                    .unwrap_or(&[])
-            };
-            let w = match &n.op {
-                Op::Conv {
-                    out,
-                    kernel,
-                    groups,
-                    bias,
-                    ..
-                } => {
-                    let cin = in_shape(0).get(1).copied().unwrap_or(1);
-                    let fan_in = (cin / groups.max(&1)) * kernel * kernel;
-                    let bound = 1.0 / (fan_in.max(1) as f64).sqrt();
-                    let u = nn::Init::Uniform {
-                        lo: -bound,
-                        up: bound,
-                    };
-                    let w = var(
-                        &p,
-                        "weight",
-                        &[*out, cin / groups, *kernel, *kernel],
-                        u,
-                        true,
-                    )
-                    .map_err(fail)?;
-                    let b = if *bias {
-                        Some(var(&p, "bias", &[*out], u, true).map_err(fail)?)
-                    } else {
-                        None
-                    };
-                    Weights::Affine { w, b }
-                }
-                Op::Linear { out, bias } => {
-                    let d = in_shape(0).last().copied().unwrap_or(1);
-                    let bound = 1.0 / (d.max(1) as f64).sqrt();
-                    let u = nn::Init::Uniform {
-                        lo: -bound,
-                        up: bound,
-                    };
-                    let w = var(&p, "weight", &[*out, d], u, true).map_err(fail)?;
-                    let b = if *bias {
-                        Some(var(&p, "bias", &[*out], u, true).map_err(fail)?)
-                    } else {
-                        None
-                    };
-                    Weights::Affine { w, b }
-                }
-                Op::BatchNorm { .. } => {
-                    let c = in_shape(0).get(1).copied().unwrap_or(1);
-                    let one = nn::Init::Const(1.0);
-                    let zero = nn::Init::Const(0.0);
-                    let tracked = match p.get("num_batches_tracked") {
-                        Some(t) => t,
-                        None => {
-                            let t = Tensor::f_zeros([], (Kind::Int64, p.device())).map_err(fail)?;
-                            p.add("num_batches_tracked", t, false)
-                        }
-                    };
-                    Weights::BatchNorm {
-                        w: var(&p, "weight", &[c], one, true).map_err(fail)?,
-                        b: var(&p, "bias", &[c], zero, true).map_err(fail)?,
-                        mean: var(&p, "running_mean", &[c], zero, false).map_err(fail)?,
-                        var: var(&p, "running_var", &[c], one, false).map_err(fail)?,
-                        tracked,
-                    }
-                }
-                Op::LayerNorm { .. } | Op::GroupNorm { .. } => {
-                    let c = if matches!(n.op, Op::LayerNorm { .. }) {
-                        in_shape(0).last().copied().unwrap_or(1)
-                    } else {
-                        in_shape(0).get(1).copied().unwrap_or(1)
-                    };
-                    Weights::Affine {
-                        w: var(&p, "weight", &[c], nn::Init::Const(1.0), true).map_err(fail)?,
-                        b: Some(var(&p, "bias", &[c], nn::Init::Const(0.0), true).map_err(fail)?),
-                    }
-                }
-                Op::Param { shape } => Weights::Param(
-                    var(
-                        &p,
-                        "weight",
-                        shape,
-                        nn::Init::Randn {
-                            mean: 0.0,
-                            stdev: 0.02,
-                        },
-                        true,
-                    )
-                    .map_err(fail)?,
-                ),
-                _ => Weights::None,
-            };
-            weights.push(w);
-        }
+        let batch = graph
+            .inputs
+            .first()
+            .and_then(|&i| graph.nodes[i].shape.first().copied())
+            .unwrap_or(1);
+        let mut inputs_seen = 0;
+        let layers = graph
+            .nodes
+            .iter()
+            .map(|n| {
+                lower_node(&node_path(root, &n.path), graph, n, &mut inputs_seen, batch)
+                    .map_err(|e| node_error(n, e))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let mut last_use: Vec<usize> = (0..graph.nodes.len()).collect();
         for (i, n) in graph.nodes.iter().enumerate() {
             for &j in &n.inputs {
@@ -352,16 +550,10 @@ impl Network {
         for &o in &graph.outputs {
             last_use[o] = usize::MAX;
         }
-        let batch = graph
-            .inputs
-            .first()
-            .and_then(|&i| graph.nodes[i].shape.first().copied())
-            .unwrap_or(1);
         Ok(Network {
             graph: graph.clone(),
-            weights,
+            layers,
             last_use,
-            batch,
             device: root.device(),
         })
     }
@@ -404,190 +596,21 @@ impl Network {
                 xs.len()
             )));
         }
-        let rt_batch = xs.first().and_then(|x| x.size().first().copied());
+        let cx = Ctx {
+            inputs: xs,
+            train,
+            batch: xs.first().and_then(|x| x.size().first().copied()),
+        };
         let mut vals: Vec<Option<Tensor>> = (0..g.nodes.len()).map(|_| None).collect();
-        let mut next_input = 0;
-        for (i, n) in g.nodes.iter().enumerate() {
-            let fail = |e: tch::TchError| LowerError::Op {
-                path: n.path.clone(),
-                op: n.op.name(),
-                span: n.span,
-                message: first_line(&e.to_string()),
+        for (i, (n, layer)) in g.nodes.iter().zip(&self.layers).enumerate() {
+            let args = Args {
+                vals: &vals,
+                of: &n.inputs,
             };
-            let arg = |k: usize| -> &Tensor {
-                vals[n.inputs[k]]
-                    .as_ref()
-                    .expect("inputs are computed before their users and kept until their last use")
-            };
-            let follow_batch = |shape: &[i64]| -> Vec<i64> {
-                let mut s = shape.to_vec();
-                if let (Some(first), Some(b)) = (s.first_mut(), rt_batch) {
-                    if *first == self.batch {
-                        *first = b;
-                    }
-                }
-                s
-            };
-            let y: Tensor = match (&n.op, &self.weights[i]) {
-                (Op::Input { .. }, _) => {
-                    let x = &xs[next_input];
-                    next_input += 1;
-                    let want = &n.shape;
-                    let got = x.size();
-                    if got.len() != want.len() || got.get(1..) != want.get(1..) {
-                        return Err(LowerError::Input(format!(
-                            "input `{}` should have shape [B, {}], got {got:?}",
-                            n.path,
-                            want.get(1..)
-                                .unwrap_or_default()
-                                .iter()
-                                .map(i64::to_string)
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )));
-                    }
-                    x.shallow_clone()
-                }
-                (
-                    Op::Conv {
-                        stride,
-                        padding,
-                        dilation,
-                        groups,
-                        ..
-                    },
-                    Weights::Affine { w, b },
-                ) => arg(0)
-                    .f_conv2d(
-                        w,
-                        b.as_ref(),
-                        [*stride, *stride],
-                        [*padding, *padding],
-                        [*dilation, *dilation],
-                        *groups,
-                    )
-                    .map_err(fail)?,
-                (Op::Linear { .. }, Weights::Affine { w, b }) => {
-                    arg(0).f_linear(w, b.as_ref()).map_err(fail)?
-                }
-                (
-                    Op::BatchNorm { eps, momentum },
-                    Weights::BatchNorm {
-                        w,
-                        b,
-                        mean,
-                        var,
-                        tracked,
-                    },
-                ) => {
-                    if train {
-                        let _ = tch::no_grad(|| tracked.shallow_clone().f_add_scalar_(1));
-                    }
-                    arg(0)
-                        .f_batch_norm(
-                            Some(w),
-                            Some(b),
-                            Some(mean),
-                            Some(var),
-                            train,
-                            *momentum,
-                            *eps,
-                            true,
-                        )
-                        .map_err(fail)?
-                }
-                (Op::LayerNorm { eps }, Weights::Affine { w, b }) => {
-                    let d = *arg(0).size().last().unwrap_or(&1);
-                    arg(0)
-                        .f_layer_norm([d], Some(w), b.as_ref(), *eps, true)
-                        .map_err(fail)?
-                }
-                (Op::GroupNorm { groups, eps }, Weights::Affine { w, b }) => arg(0)
-                    .f_group_norm(*groups, Some(w), b.as_ref(), *eps, true)
-                    .map_err(fail)?,
-                (Op::Act { f }, _) => {
-                    let x = arg(0);
-                    match f {
-                        Activation::Relu => x.f_relu(),
-                        Activation::Relu6 => x.f_relu6(),
-                        Activation::Gelu => x.f_gelu("none"),
-                        Activation::Silu => x.f_silu(),
-                        Activation::Sigmoid => x.f_sigmoid(),
-                        Activation::Tanh => x.f_tanh(),
-                        Activation::Hardswish => x.f_hardswish(),
-                        Activation::Hardsigmoid => x.f_hardsigmoid(),
-                    }
-                    .map_err(fail)?
-                }
-                (Op::Softmax { dim }, _) => arg(0).f_softmax(*dim, None::<Kind>).map_err(fail)?,
-                (Op::Dropout { p }, _) => {
-                    if train && *p > 0.0 {
-                        arg(0).f_dropout(*p, true).map_err(fail)?
-                    } else {
-                        arg(0).shallow_clone()
-                    }
-                }
-                (Op::Identity, _) => arg(0).shallow_clone(),
-                (Op::Zero, _) => arg(0).f_mul_scalar(0.0).map_err(fail)?,
-                (
-                    Op::Pool {
-                        kind,
-                        kernel,
-                        stride,
-                        padding,
-                    },
-                    _,
-                ) => {
-                    let (k, s, p) = ([*kernel, *kernel], [*stride, *stride], [*padding, *padding]);
-                    match kind {
-                        PoolKind::Avg => arg(0).f_avg_pool2d(k, s, p, false, true, None::<i64>),
-                        PoolKind::Max => arg(0).f_max_pool2d(k, s, p, [1, 1], false),
-                    }
-                    .map_err(fail)?
-                }
-                (Op::GlobalPool { kind, keepdim }, _) => match kind {
-                    PoolKind::Avg => arg(0).f_mean_dim(&[2i64, 3][..], *keepdim, None::<Kind>),
-                    PoolKind::Max => arg(0).f_amax([2i64, 3], *keepdim),
-                }
-                .map_err(fail)?,
-                (Op::Mean { dim, keepdim }, _) => arg(0)
-                    .f_mean_dim(&[*dim][..], *keepdim, None::<Kind>)
-                    .map_err(fail)?,
-                (Op::Flatten { start }, _) => arg(0).f_flatten(*start, -1).map_err(fail)?,
-                (Op::Reshape { shape }, _) => {
-                    arg(0).f_reshape(follow_batch(shape)).map_err(fail)?
-                }
-                (Op::Transpose { d0, d1 }, _) => arg(0).f_transpose(*d0, *d1).map_err(fail)?,
-                (Op::Permute { dims }, _) => arg(0).f_permute(dims.as_slice()).map_err(fail)?,
-                (Op::Add, _) => arg(0).f_add(arg(1)).map_err(fail)?,
-                (Op::Mul, _) => arg(0).f_mul(arg(1)).map_err(fail)?,
-                (Op::Concat { dim }, _) => {
-                    let ts: Vec<&Tensor> = (0..n.inputs.len()).map(arg).collect();
-                    Tensor::f_cat(&ts, *dim).map_err(fail)?
-                }
-                (Op::Matmul, _) => arg(0).f_matmul(arg(1)).map_err(fail)?,
-                (Op::Einsum { spec }, _) => {
-                    let ts: Vec<&Tensor> = (0..n.inputs.len()).map(arg).collect();
-                    Tensor::f_einsum(spec, &ts, None::<&[i64]>).map_err(fail)?
-                }
-                (Op::Scale { s }, _) => arg(0).f_mul_scalar(*s).map_err(fail)?,
-                (Op::Param { .. }, Weights::Param(t)) => t.shallow_clone(),
-                (Op::Expand { shape }, _) => {
-                    arg(0).f_expand(follow_batch(shape), false).map_err(fail)?
-                }
-                (Op::Select { dim, index }, _) => arg(0).f_select(*dim, *index).map_err(fail)?,
-                (Op::Slice { dim, start, end }, _) => {
-                    arg(0).f_slice(*dim, *start, *end, 1).map_err(fail)?
-                }
-                (op, _) => {
-                    return Err(LowerError::Op {
-                        path: n.path.clone(),
-                        op: op.name(),
-                        span: n.span,
-                        message: "internal: the node has no weights".into(),
-                    })
-                }
-            };
+            let y = (layer.run)(&cx, &args).map_err(|e| match e {
+                Failure::Torch(e) => node_error(n, e),
+                Failure::Input(m) => LowerError::Input(m),
+            })?;
             observe(i, &y);
             vals[i] = Some(y);
             for &j in &n.inputs {
@@ -608,17 +631,7 @@ impl Network {
 
     /// Number of learned parameters (elements) of the network's own nodes.
     pub fn num_params(&self) -> i64 {
-        self.weights
-            .iter()
-            .map(|w| match w {
-                Weights::None => 0,
-                Weights::Affine { w, b } => {
-                    w.numel() as i64 + b.as_ref().map_or(0, |b| b.numel() as i64)
-                }
-                Weights::BatchNorm { w, b, .. } => (w.numel() + b.numel()) as i64,
-                Weights::Param(t) => t.numel() as i64,
-            })
-            .sum()
+        self.layers.iter().map(|l| l.params).sum()
     }
 
     /// The id of the node at a path.

@@ -2,15 +2,16 @@
 //! Nothing here knows the protocol; `convert` turns these answers into LSP values.
 //!
 //! Every query works on an [`Analysis`] — one document's text and the result of checking it (the document
-//! is the program's root module) — and tolerates broken text: names are resolved on whatever AST the
-//! parser recovered, and completion contexts are read from the tokens before the cursor.
+//! is the program's root module) — and tolerates broken text: names come from the checker's name
+//! resolution (`check::resolve`), which runs on whatever AST the parser recovered, and completion contexts
+//! are read from the tokens before the cursor.
 
 use crate::base::{FileId, Span};
 use crate::check::ops::{self, Default as OpDefault, Kind, OpSig};
 use crate::check::program::{stdlib_dir, BlockId, Entry, Program};
-use crate::check::value::BlockVal;
+use crate::check::resolve::{self, Callee, LocalKind, NameRef, Target};
 use crate::check::{CheckResult, ShapeDisplay, Value};
-use crate::syntax::ast::{BlockDef, BlockKind, Body, Expr, ExprKind, TypeExpr};
+use crate::syntax::ast::{BlockKind, Body, Expr, ExprKind};
 use crate::syntax::lexer::{lex, Tok};
 use std::path::{Path, PathBuf};
 
@@ -19,7 +20,7 @@ pub struct Analysis {
     /// The text that was checked.
     pub text: String,
     pub result: CheckResult,
-    /// Whether the program was evaluated (else it was only loaded: no inferred values, no diagnostics).
+    /// Whether the program was evaluated (else its names were only resolved: no inferred values).
     pub evaluated: bool,
 }
 
@@ -39,413 +40,15 @@ impl Analysis {
     }
 }
 
-// ----- resolving the name under the cursor ------------------------------------------------------------
+// ----- the name under the cursor ----------------------------------------------------------------------
 
-/// What a local name is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LocalKind {
-    Let,
-    /// A parameter of the enclosing block (its index).
-    Param(usize),
-    /// A dimension name bound by a parameter's tensor type.
-    Dim,
-    RepeatVar,
-    RepeatIndex,
+/// The name at `off` in the document, and what it refers to (from the checker's name resolution).
+pub fn hit_at(an: &Analysis, off: usize) -> Option<&NameRef> {
+    an.result.names.at(an.root()?, off)
 }
 
-/// What a name refers to.
-#[derive(Clone, Debug)]
-pub enum Target {
-    /// A name bound in the enclosing block: `def` is the binding occurrence.
-    Local {
-        name: String,
-        def: Span,
-        kind: LocalKind,
-        block: Option<BlockId>,
-    },
-    Block(BlockId),
-    Module(usize),
-    Op(&'static OpSig),
-    /// A keyword argument naming a block's parameter.
-    BlockParam(BlockId, usize),
-    /// A keyword argument naming an op's parameter.
-    OpParam(&'static OpSig, usize),
-}
-
-/// A name in the document and what it refers to.
-#[derive(Clone, Debug)]
-pub struct Hit {
-    /// The name under the cursor.
-    pub span: Span,
-    pub target: Target,
-}
-
-/// Whether `off` is in `s` (both ends included: a cursor just after a name is on it).
-fn on(s: Span, off: usize) -> bool {
-    !s.is_detached() && (s.start as usize) <= off && off <= s.end as usize
-}
-
-/// The block of item `i` of module `m`.
-fn block_id(prog: &Program, m: usize, i: usize) -> Option<BlockId> {
-    prog.blocks
-        .iter()
-        .position(|&(bm, bi)| bm == m && bi == i)
-        .map(|b| BlockId(b as u32))
-}
-
-type Scope = Vec<(String, Span, LocalKind)>;
-
-/// Walks one block definition with its scope, looking for the name at an offset (or collecting the
-/// names in scope there).
-struct Walker<'a> {
-    prog: &'a Program,
-    module: usize,
-    block: Option<BlockId>,
-    off: usize,
-    scope: Scope,
-    /// The scope at `off`, once met (for completion).
-    scope_at: Option<Scope>,
-}
-
-impl Walker<'_> {
-    fn local(&self, name: &str) -> Option<&(String, Span, LocalKind)> {
-        self.scope.iter().rev().find(|v| v.0 == name)
-    }
-
-    fn hit_local(&self, span: Span, name: &str, def: Span, kind: LocalKind) -> Hit {
-        Hit {
-            span,
-            target: Target::Local {
-                name: name.to_string(),
-                def,
-                kind,
-                block: self.block,
-            },
-        }
-    }
-
-    /// What a bare name means here: a local, a block or module of the module, or an op.
-    fn resolve_name(&self, name: &str, span: Span) -> Option<Hit> {
-        if let Some((n, def, kind)) = self.local(name) {
-            return Some(self.hit_local(span, n, *def, *kind));
-        }
-        let target = match self.prog.lookup(self.module, name) {
-            Some(Entry::Block(b)) => Target::Block(*b),
-            Some(Entry::Module(m)) => Target::Module(*m),
-            None => Target::Op(ops::signature(name)?),
-        };
-        Some(Hit { span, target })
-    }
-
-    fn item(&mut self, def: &BlockDef) -> Option<Hit> {
-        if on(def.name.span, self.off) {
-            return self.block.map(|b| Hit {
-                span: def.name.span,
-                target: Target::Block(b),
-            });
-        }
-        for (i, p) in def.params.iter().enumerate() {
-            if let TypeExpr::Tensor(dims, _) = &p.ty {
-                for d in dims {
-                    if let ExprKind::Name(n) = &d.kind {
-                        let bound = self.local(&n.name).map(|v| (v.1, v.2));
-                        if on(n.span, self.off) {
-                            let (def, kind) = bound.unwrap_or((n.span, LocalKind::Dim));
-                            return Some(self.hit_local(n.span, &n.name, def, kind));
-                        }
-                        if bound.is_none() {
-                            self.scope.push((n.name.clone(), n.span, LocalKind::Dim));
-                        }
-                    }
-                }
-            }
-            if let Some(d) = &p.default {
-                if let Some(h) = self.expr(d) {
-                    return Some(h);
-                }
-            }
-            if on(p.name.span, self.off) {
-                return Some(self.hit_local(
-                    p.name.span,
-                    &p.name.name,
-                    p.name.span,
-                    LocalKind::Param(i),
-                ));
-            }
-            self.scope
-                .push((p.name.name.clone(), p.name.span, LocalKind::Param(i)));
-        }
-        if let Some(TypeExpr::Tensor(dims, _)) = &def.ret {
-            for d in dims {
-                if let Some(h) = self.expr(d) {
-                    return Some(h);
-                }
-            }
-        }
-        self.body(&def.body)
-    }
-
-    fn body(&mut self, body: &Body) -> Option<Hit> {
-        let mark = self.scope.len();
-        let found = self.body_inner(body);
-        self.scope.truncate(mark);
-        found
-    }
-
-    fn body_inner(&mut self, body: &Body) -> Option<Hit> {
-        // the scope at the cursor (for completion): what the statements that end before it bind; a body
-        // nested deeper is walked later and overwrites it
-        let inside = on(body.span, self.off);
-        let mut noted = false;
-        for s in &body.stmts {
-            if inside && !noted && s.span.end as usize > self.off {
-                self.scope_at = Some(self.scope.clone());
-                noted = true;
-            }
-            if let Some(h) = self.expr(&s.value) {
-                return Some(h);
-            }
-            if on(s.name.span, self.off) {
-                return Some(self.hit_local(
-                    s.name.span,
-                    &s.name.name,
-                    s.name.span,
-                    LocalKind::Let,
-                ));
-            }
-            self.scope
-                .push((s.name.name.clone(), s.name.span, LocalKind::Let));
-        }
-        if inside && !noted {
-            self.scope_at = Some(self.scope.clone());
-        }
-        self.expr(&body.result)
-    }
-
-    fn expr(&mut self, e: &Expr) -> Option<Hit> {
-        if !on(e.span, self.off) {
-            return None;
-        }
-        match &e.kind {
-            ExprKind::Name(n) => on(n.span, self.off)
-                .then(|| self.resolve_name(&n.name, n.span))
-                .flatten(),
-            ExprKind::Path(m, n) => {
-                let module = match self.prog.lookup(self.module, &m.name) {
-                    Some(Entry::Module(mi)) => Some(*mi),
-                    _ => None,
-                };
-                if on(m.span, self.off) {
-                    return module.map(|mi| Hit {
-                        span: m.span,
-                        target: Target::Module(mi),
-                    });
-                }
-                match self.prog.lookup(module?, &n.name)? {
-                    Entry::Block(b) => Some(Hit {
-                        span: n.span,
-                        target: Target::Block(*b),
-                    }),
-                    Entry::Module(_) => None,
-                }
-            }
-            ExprKind::Call(f, args) => {
-                if let Some(h) = self.expr(f) {
-                    return Some(h);
-                }
-                for a in args {
-                    if let Some(k) = a.name.as_ref().filter(|k| on(k.span, self.off)) {
-                        let target = match callee(self.prog, self.module, f, &self.scope)? {
-                            Callee::Block(b) => Target::BlockParam(
-                                b,
-                                self.prog
-                                    .block(b)
-                                    .params
-                                    .iter()
-                                    .position(|p| p.name.name == k.name)?,
-                            ),
-                            Callee::Op(op) => Target::OpParam(
-                                op,
-                                op.params.iter().position(|p| p.name == k.name)?,
-                            ),
-                        };
-                        return Some(Hit {
-                            span: k.span,
-                            target,
-                        });
-                    }
-                    if let Some(h) = self.expr(&a.value) {
-                        return Some(h);
-                    }
-                }
-                None
-            }
-            ExprKind::If(c, t, f) => self
-                .expr(c)
-                .or_else(|| self.body(t))
-                .or_else(|| self.body(f)),
-            ExprKind::Repeat {
-                count,
-                var,
-                init,
-                index,
-                body,
-            } => {
-                if let Some(h) = self.expr(count).or_else(|| self.expr(init)) {
-                    return Some(h);
-                }
-                if on(var.span, self.off) {
-                    return Some(self.hit_local(
-                        var.span,
-                        &var.name,
-                        var.span,
-                        LocalKind::RepeatVar,
-                    ));
-                }
-                if let Some(i) = index.as_ref().filter(|i| on(i.span, self.off)) {
-                    return Some(self.hit_local(i.span, &i.name, i.span, LocalKind::RepeatIndex));
-                }
-                let mark = self.scope.len();
-                self.scope
-                    .push((var.name.clone(), var.span, LocalKind::RepeatVar));
-                if let Some(i) = index {
-                    self.scope
-                        .push((i.name.clone(), i.span, LocalKind::RepeatIndex));
-                }
-                let found = self.body(body);
-                self.scope.truncate(mark);
-                found
-            }
-            _ => e.children().into_iter().find_map(|c| self.expr(c)),
-        }
-    }
-}
-
-/// What a call's callee expression names, when that is statically known.
-enum Callee {
-    Block(BlockId),
-    Op(&'static OpSig),
-}
-
-fn callee(prog: &Program, module: usize, f: &Expr, scope: &Scope) -> Option<Callee> {
-    match &f.kind {
-        ExprKind::Name(n) => callee_by_name(prog, module, None, &n.name, scope),
-        ExprKind::Path(m, n) => callee_by_name(prog, module, Some(&m.name), &n.name, scope),
-        _ => None,
-    }
-}
-
-fn callee_by_name(
-    prog: &Program,
-    module: usize,
-    qual: Option<&str>,
-    name: &str,
-    scope: &Scope,
-) -> Option<Callee> {
-    match qual {
-        Some(m) => match prog.lookup(module, m)? {
-            Entry::Module(mi) => match prog.lookup(*mi, name)? {
-                Entry::Block(b) => Some(Callee::Block(*b)),
-                Entry::Module(_) => None,
-            },
-            Entry::Block(_) => None,
-        },
-        None => {
-            if scope.iter().any(|v| v.0 == name) {
-                return None; // a local (a `Block` parameter or a choice of blocks)
-            }
-            match prog.lookup(module, name) {
-                Some(Entry::Block(b)) => Some(Callee::Block(*b)),
-                Some(Entry::Module(_)) => None,
-                None => ops::signature(name).map(Callee::Op),
-            }
-        }
-    }
-}
-
-/// Walks the block containing `off` in the document's module.
-fn walk_at(an: &Analysis, off: usize) -> Option<(Option<Hit>, Walker<'_>)> {
-    let prog = an.program();
-    let m = an.root()?;
-    let (i, def) = prog.modules[m]
-        .ast
-        .items
-        .iter()
-        .enumerate()
-        .find(|(_, d)| on(d.span, off))?;
-    let mut w = Walker {
-        prog,
-        module: m,
-        block: block_id(prog, m, i),
-        off,
-        scope: Vec::new(),
-        scope_at: None,
-    };
-    let hit = w.item(def);
-    Some((hit, w))
-}
-
-/// The name at `off` in the document, and what it refers to.
-pub fn hit_at(an: &Analysis, off: usize) -> Option<Hit> {
-    let m = an.root()?;
-    let prog = an.program();
-    for imp in &prog.modules[m].ast.imports {
-        if !on(imp.span, off) {
-            continue;
-        }
-        if let Some(names) = &imp.names {
-            for n in names {
-                let local = n.local();
-                if on(n.name.span, off) || on(local.span, off) {
-                    let span = if on(n.name.span, off) {
-                        n.name.span
-                    } else {
-                        local.span
-                    };
-                    return match prog.lookup(m, &local.name)? {
-                        Entry::Block(b) => Some(Hit {
-                            span,
-                            target: Target::Block(*b),
-                        }),
-                        Entry::Module(mi) => Some(Hit {
-                            span,
-                            target: Target::Module(*mi),
-                        }),
-                    };
-                }
-            }
-        }
-        let seg = imp
-            .path
-            .iter()
-            .chain(imp.alias.iter())
-            .find(|s| on(s.span, off))?;
-        return Some(Hit {
-            span: seg.span,
-            target: Target::Module(import_module(prog, m, imp)?),
-        });
-    }
-    walk_at(an, off)?.0
-}
-
-/// The module an import loaded.
-fn import_module(prog: &Program, m: usize, imp: &crate::syntax::ast::Import) -> Option<usize> {
-    match &imp.names {
-        None => {
-            let local = imp.alias.as_ref().or(imp.path.last())?;
-            match prog.lookup(m, &local.name)? {
-                Entry::Module(mi) => Some(*mi),
-                Entry::Block(_) => None,
-            }
-        }
-        Some(names) => names
-            .iter()
-            .find_map(|n| match prog.lookup(m, &n.local().name)? {
-                Entry::Block(b) => Some(prog.block_module(*b)),
-                Entry::Module(_) => None,
-            }),
-    }
-}
+/// The locals in scope at `off`, in the order they came into scope.
+type Scope = Vec<(String, LocalKind)>;
 
 // ----- hover -----------------------------------------------------------------------------------------
 
@@ -503,12 +106,10 @@ pub fn hover(an: &Analysis, off: usize) -> Option<(Span, String)> {
         Target::Block(b) => block_hover(prog, *b),
         Target::Module(m) => {
             let path = crate::check::program::display_path(&prog.modules[*m].path);
-            let names: Vec<&str> = prog.modules[*m]
-                .blocks
-                .iter()
-                .map(|b| prog.block(*b).name.name.as_str())
-                .collect();
-            format!("module `{path}`\n\nblocks: {}", names.join(", "))
+            format!(
+                "module `{path}`\n\nblocks: {}",
+                prog.block_names(*m).join(", ")
+            )
         }
         Target::Op(op) => format!("{}\n\nprimitive op: {}", code(&op_signature(op)), op.doc),
         Target::BlockParam(b, i) => {
@@ -579,26 +180,8 @@ fn value_text(prog: &Program, v: &Value) -> String {
         Value::Str(Some(s)) => format!("Str = {s:?}"),
         Value::Str(None) => "Str".into(),
         Value::List(l) => format!("[Int] = {}", ShapeDisplay(l)),
-        Value::Block(b) => format!("Block = {}", block_value(prog, b)),
+        Value::Block(b) => format!("Block = {}", b.display(prog)),
         Value::Poison => "<error>".into(),
-    }
-}
-
-fn block_value(prog: &Program, b: &BlockVal) -> String {
-    match b {
-        BlockVal::Def(id) => prog.block(*id).name.name.clone(),
-        BlockVal::Op(n) => n.to_string(),
-        BlockVal::Choice { options, .. } => {
-            format!(
-                "choice({})",
-                options
-                    .iter()
-                    .map(|o| block_value(prog, o))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        }
-        BlockVal::Unknown => "Block".into(),
     }
 }
 
@@ -832,11 +415,13 @@ pub fn completions(an: &Analysis, text: &str, off: usize) -> Vec<Completion> {
     let mut out = Vec::new();
     // inside a call's parentheses: its keyword arguments
     // the names in scope: from the AST when the text around the cursor parsed, else from the tokens
-    let scope = walk_at(an, off)
-        .and_then(|(_, w)| w.scope_at)
-        .unwrap_or_else(|| token_scope(&toks));
+    let scope: Scope = match an.result.names.scope_at(root, off) {
+        Some(ls) => ls.into_iter().map(|l| (l.name.clone(), l.kind)).collect(),
+        None => token_scope(&toks),
+    };
     if let Some(call) = enclosing_call(&toks) {
-        if let Some(c) = callee_by_name(prog, root, call.qual, call.name, &scope) {
+        let local = scope.iter().any(|v| v.0 == call.name);
+        if let Some(c) = resolve::callee(prog, root, call.qual, call.name, local) {
             let params: Vec<(String, String, bool)> = match c {
                 Callee::Block(b) => prog
                     .block(b)
@@ -880,7 +465,7 @@ pub fn completions(an: &Analysis, text: &str, off: usize) -> Vec<Completion> {
     }
     // names in scope
     let mut seen = std::collections::HashSet::new();
-    for (name, _, kind) in scope.iter().rev() {
+    for (name, kind) in scope.iter().rev() {
         if seen.insert(name.clone()) {
             let detail = match kind {
                 LocalKind::Let => Some("let".to_string()),
@@ -966,7 +551,6 @@ fn token_scope(toks: &[&Tok]) -> Scope {
         return Vec::new();
     };
     let mut scope: Scope = Vec::new();
-    let d = Span::detached();
     let mut i = start + 2;
     // the header: `name(` params `)`
     let (mut parens, mut brackets) = (0usize, 0usize);
@@ -984,10 +568,10 @@ fn token_scope(toks: &[&Tok]) -> Scope {
             Tok::Ident(n)
                 if parens == 1 && brackets == 0 && toks.get(i + 1) == Some(&&Tok::Colon) =>
             {
-                scope.push((n.clone(), d, LocalKind::Param(scope.len())));
+                scope.push((n.clone(), LocalKind::Param(scope.len())));
             }
             Tok::Ident(n) if parens == 1 && brackets == 1 && !scope.iter().any(|v| v.0 == *n) => {
-                scope.push((n.clone(), d, LocalKind::Dim));
+                scope.push((n.clone(), LocalKind::Dim));
             }
             _ => {}
         }
@@ -1002,7 +586,7 @@ fn token_scope(toks: &[&Tok]) -> Scope {
         match t {
             Tok::LBrace => {
                 marks.push(scope.len());
-                scope.extend(pending.drain(..).map(|(n, k)| (n, d, k)));
+                scope.append(&mut pending);
             }
             Tok::RBrace => {
                 scope.truncate(marks.pop().unwrap_or(scope.len()));
@@ -1015,7 +599,7 @@ fn token_scope(toks: &[&Tok]) -> Scope {
             }
             Tok::Semi if open_lets.last().is_some_and(|l| l.1 == marks.len()) => {
                 if let Some((n, _)) = open_lets.pop() {
-                    scope.push((n, d, LocalKind::Let));
+                    scope.push((n, LocalKind::Let));
                 }
             }
             Tok::With => {

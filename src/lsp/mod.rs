@@ -110,7 +110,7 @@ enum Event {
         generation: u64,
         version: i32,
         text: String,
-        result: Option<CheckResult>,
+        result: Option<Box<CheckResult>>,
     },
 }
 
@@ -405,7 +405,8 @@ impl Server<'_> {
         Some((an, off))
     }
 
-    /// The analysis of a document's latest text: its check when done, else its loaded program.
+    /// The analysis of a document's latest text: its check when done, else its loaded program with the
+    /// names resolved.
     fn analysis(&mut self, uri: &lsp::Uri) -> Option<Rc<Analysis>> {
         let doc = self.docs.get(uri)?;
         if let State::Checked(an) = &doc.state {
@@ -419,14 +420,7 @@ impl Server<'_> {
         let (path, text, generation) = (doc.path.clone(), doc.text.clone(), doc.generation);
         let open = self.open_texts();
         let loaded = catch_unwind(move || {
-            check::with_big_stack(move || {
-                let program = check::load(&[path], &Overlay(open));
-                CheckResult {
-                    program,
-                    diagnostics: Vec::new(),
-                    blocks: Vec::new(),
-                }
-            })
+            check::with_big_stack(move || check::check_names(check::load(&[path], &Overlay(open))))
         })
         .ok()?;
         let an = Rc::new(Analysis {
@@ -505,10 +499,10 @@ impl Server<'_> {
                 .stack_size(CHECK_STACK)
                 .spawn(move || {
                     let result = catch_unwind(move || {
-                        crate::driver::check(crate::driver::Source::Reader {
+                        Box::new(crate::driver::check(crate::driver::Source::Reader {
                             paths: &[path],
                             reader: &Overlay(open),
-                        })
+                        }))
                     })
                     .ok();
                     let _ = tx.send(Event::Checked {
@@ -536,7 +530,7 @@ impl Server<'_> {
         generation: u64,
         version: i32,
         text: String,
-        result: Option<CheckResult>,
+        result: Option<Box<CheckResult>>,
     ) {
         self.running.retain(|r| !(r.0 == uri && r.1 == generation));
         let Some(doc) = self.docs.get_mut(&uri) else {
@@ -565,7 +559,7 @@ impl Server<'_> {
             Some(result) => {
                 let an = Rc::new(Analysis {
                     text,
-                    result,
+                    result: *result,
                     evaluated: true,
                 });
                 doc.state = State::Checked(an.clone());

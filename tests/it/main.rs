@@ -13,6 +13,7 @@ mod score;
 mod syntax;
 mod synth;
 mod tidy;
+mod tidy_ops;
 
 use std::path::{Path, PathBuf};
 
