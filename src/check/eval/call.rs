@@ -8,8 +8,17 @@ use crate::check::ops::{self, Default as OpDefault, Kind};
 use crate::check::program::BlockId;
 use crate::check::sym::Sym;
 use crate::check::value::{BlockVal, BoolVal, ShapeDisplay, Value};
-use crate::syntax::ast::{self, Body, ExprKind, TypeExpr};
+use crate::syntax::ast::{self, ExprKind, TypeExpr};
 use std::collections::HashMap;
+
+/// What a declared type is matched against, for the wording of the diagnostics.
+#[derive(Clone, Copy)]
+enum TypeSite<'a> {
+    /// The argument (at `span`) for the parameter `name`.
+    Param { name: &'a str, span: Span },
+    /// The result of the block's body (at `span`).
+    Return { span: Span },
+}
 
 impl Evaluator<'_> {
     // ----- calls -------------------------------------------------------------------------------------
@@ -70,7 +79,11 @@ impl Evaluator<'_> {
                     None => return Value::Poison,
                 },
             };
-            let v = self.check_param(&p.ty, v, span, &p.name.name, &mut env, module);
+            let site = TypeSite::Param {
+                name: &p.name.name,
+                span,
+            };
+            let v = self.check_type(&p.ty, v, site, &mut env, module);
             key.push_str(&format!("{}={};", p.name.name, memo_key(&v)));
             env.push((p.name.name.clone(), v));
         }
@@ -106,7 +119,12 @@ impl Evaluator<'_> {
         self.names.push(HashMap::new());
         let result = self.eval_body(&def.body, &mut env, module, root);
         let result = match &def.ret {
-            Some(t) => self.check_return(t, result, &def.body, &mut env, module),
+            Some(t) => {
+                let site = TypeSite::Return {
+                    span: def.body.result.span,
+                };
+                self.check_type(t, result, site, &mut env, module)
+            }
             None => result,
         };
         self.names.pop();
@@ -118,18 +136,19 @@ impl Evaluator<'_> {
         result
     }
 
-    /// Checks an argument against a parameter type, binding the dimension names of a tensor type.
-    fn check_param(
+    /// Matches a value against a declared type: an argument against its parameter's type (binding the
+    /// dimension names of a tensor type in `env`), or a block's result against its return type.
+    fn check_type(
         &mut self,
         ty: &TypeExpr,
         v: Value,
-        span: Span,
-        pname: &str,
+        site: TypeSite,
         env: &mut Env,
         module: usize,
     ) -> Value {
+        let param = matches!(site, TypeSite::Param { .. });
         if v == Value::Poison {
-            if let TypeExpr::Tensor(dims, _) = ty {
+            if let (TypeSite::Param { .. }, TypeExpr::Tensor(dims, _)) = (site, ty) {
                 // bind the names to unknowns so that the body can still be checked
                 for d in dims {
                     if let ExprKind::Name(n) = &d.kind {
@@ -145,35 +164,54 @@ impl Evaluator<'_> {
         match ty {
             TypeExpr::Tensor(dims, tspan) => {
                 let Value::Tensor(t) = &v else {
-                    self.report(
-                        Diagnostic::error(
+                    self.report(match site {
+                        TypeSite::Param { name, span } => Diagnostic::error(
                             Code::TypeMismatch,
-                            format!("`{pname}` takes a tensor, but this is {}", v.kind()),
+                            format!("`{name}` takes a tensor, but this is {}", v.kind()),
                         )
                         .with_label(span, format!("{} `{v}`", v.kind()))
                         .with_label(*tspan, "parameter declared here"),
-                    );
+                        TypeSite::Return { span } => Diagnostic::error(
+                            Code::ReturnMismatch,
+                            format!("this block returns {}, not a tensor", v.kind()),
+                        )
+                        .with_label(span, "the result")
+                        .with_label(*tspan, "declared here"),
+                    });
                     return Value::Poison;
                 };
                 if t.shape.len() != dims.len() {
-                    self.report(
-                        Diagnostic::error(
+                    self.report(match site {
+                        TypeSite::Param { name, span } => Diagnostic::error(
                             Code::RankMismatch,
                             format!(
-                                "`{pname}` takes a rank-{} tensor, but this one has rank {}",
+                                "`{name}` takes a rank-{} tensor, but this one has rank {}",
                                 dims.len(),
                                 t.shape.len()
                             ),
                         )
                         .with_label(span, format!("shape {}", ShapeDisplay(&t.shape)))
                         .with_label(*tspan, "parameter declared here"),
-                    );
-                    return Value::Poison;
+                        TypeSite::Return { span } => Diagnostic::error(
+                            Code::ReturnMismatch,
+                            format!(
+                                "the result has rank {} ({}), but the block declares rank {}",
+                                t.shape.len(),
+                                ShapeDisplay(&t.shape),
+                                dims.len()
+                            ),
+                        )
+                        .with_label(span, format!("shape {}", ShapeDisplay(&t.shape)))
+                        .with_label(*tspan, "declared here"),
+                    });
+                    return if param { Value::Poison } else { v };
                 }
                 for (i, (d, actual)) in dims.iter().zip(&t.shape).enumerate() {
-                    match &d.kind {
-                        ExprKind::Wildcard => {}
-                        ExprKind::Name(n) => match env
+                    match (&d.kind, site) {
+                        (ExprKind::Wildcard, _) => {}
+                        // a parameter's dimension name is bound by its first use (a return type's is
+                        // evaluated like any other size)
+                        (ExprKind::Name(n), TypeSite::Param { name, span }) => match env
                             .iter()
                             .rev()
                             .find(|(k, _)| *k == n.name)
@@ -185,7 +223,7 @@ impl Evaluator<'_> {
                                         Diagnostic::error(
                                             Code::DimMismatch,
                                             format!(
-                                                "dimension {i} of `{pname}` must be `{}` = {bound}, but it is {actual}",
+                                                "dimension {i} of `{name}` must be `{}` = {bound}, but it is {actual}",
                                                 n.name
                                             ),
                                         )
@@ -197,19 +235,40 @@ impl Evaluator<'_> {
                             _ => env.push((n.name.clone(), Value::Int(actual.clone()))),
                         },
                         _ => {
-                            let want = self.eval(d, env, module);
-                            if let Value::Int(w) = want {
-                                if self.same(&w, actual) != Some(true) {
-                                    self.report(
-                                        Diagnostic::error(
-                                            Code::DimMismatch,
-                                            format!("dimension {i} of `{pname}` must be {w}, but it is {actual}"),
-                                        )
-                                        .with_label(span, format!("shape {}", ShapeDisplay(&t.shape)))
-                                        .with_label(d.span, "required here"),
-                                    );
-                                }
+                            let Value::Int(want) = self.eval(d, env, module) else {
+                                continue;
+                            };
+                            let verdict = self.same(&want, actual);
+                            if verdict == Some(true) {
+                                continue;
                             }
+                            let diag = match site {
+                                TypeSite::Param { name, span } => Diagnostic::error(
+                                    Code::DimMismatch,
+                                    format!("dimension {i} of `{name}` must be {want}, but it is {actual}"),
+                                )
+                                .with_label(span, format!("shape {}", ShapeDisplay(&t.shape)))
+                                .with_label(d.span, "required here"),
+                                TypeSite::Return { span } => {
+                                    let how = if verdict == Some(false) {
+                                        "is"
+                                    } else {
+                                        "cannot be shown equal to"
+                                    };
+                                    Diagnostic::error(
+                                        Code::ReturnMismatch,
+                                        format!(
+                                            "dimension {i} of the result is {}, which {how} the declared {}",
+                                            self.norm(actual),
+                                            self.norm(&want)
+                                        ),
+                                    )
+                                    .with_label(span, format!("shape {}", ShapeDisplay(&t.shape)))
+                                    .with_label(d.span, "declared here")
+                                    .with_help("fix the declared type, or use `_` for a dimension you do not want to state")
+                                }
+                            };
+                            self.report(diag);
                         }
                     }
                 }
@@ -224,128 +283,41 @@ impl Evaluator<'_> {
                         | ("Str", Value::Str(_))
                         | ("Block", Value::Block(_))
                 );
-                if let ("Float", Value::Int(s)) = (t.name.as_str(), &v) {
+                if let (true, "Float", Value::Int(s)) = (param, t.name.as_str(), &v) {
                     return Value::Float(self.known(s).map(|k| k as f64));
                 }
-                if !ok && ["Int", "Float", "Bool", "Str", "Block"].contains(&t.name.as_str()) {
-                    self.report(
-                        Diagnostic::error(
-                            Code::TypeMismatch,
-                            format!(
-                                "`{pname}` takes {}, but this is {}",
-                                Self::type_article(&t.name),
-                                v.kind()
-                            ),
-                        )
-                        .with_label(span, format!("{} `{v}`", v.kind()))
-                        .with_label(t.span, "parameter declared here"),
-                    );
-                    return Value::Poison;
-                }
-                v
-            }
-        }
-    }
-
-    fn check_return(
-        &mut self,
-        ty: &TypeExpr,
-        v: Value,
-        body: &Body,
-        env: &mut Env,
-        module: usize,
-    ) -> Value {
-        if v == Value::Poison {
-            return v;
-        }
-        let rspan = body.result.span;
-        match ty {
-            TypeExpr::Tensor(dims, tspan) => {
-                let Value::Tensor(t) = &v else {
-                    self.report(
-                        Diagnostic::error(
-                            Code::ReturnMismatch,
-                            format!("this block returns {}, not a tensor", v.kind()),
-                        )
-                        .with_label(rspan, "the result")
-                        .with_label(*tspan, "declared here"),
-                    );
-                    return Value::Poison;
-                };
-                if t.shape.len() != dims.len() {
-                    self.report(
-                        Diagnostic::error(
-                            Code::ReturnMismatch,
-                            format!(
-                                "the result has rank {} ({}), but the block declares rank {}",
-                                t.shape.len(),
-                                ShapeDisplay(&t.shape),
-                                dims.len()
-                            ),
-                        )
-                        .with_label(rspan, format!("shape {}", ShapeDisplay(&t.shape)))
-                        .with_label(*tspan, "declared here"),
-                    );
+                // a parameter of an unknown type (the resolver reports it) takes any value; a result does not
+                let builtin = ["Int", "Float", "Bool", "Str", "Block"].contains(&t.name.as_str());
+                if ok || (param && !builtin) {
                     return v;
                 }
-                let shape = t.shape.clone();
-                for (i, (d, actual)) in dims.iter().zip(&shape).enumerate() {
-                    if matches!(d.kind, ExprKind::Wildcard) {
-                        continue;
-                    }
-                    let Value::Int(want) = self.eval(d, env, module) else {
-                        continue;
-                    };
-                    match self.same(&want, actual) {
-                        Some(true) => {}
-                        verdict => {
-                            let how = if verdict == Some(false) {
-                                "is"
-                            } else {
-                                "cannot be shown equal to"
-                            };
-                            self.report(
-                                Diagnostic::error(
-                                    Code::ReturnMismatch,
-                                    format!(
-                                        "dimension {i} of the result is {}, which {how} the declared {}",
-                                        self.norm(actual),
-                                        self.norm(&want)
-                                    ),
-                                )
-                                .with_label(rspan, format!("shape {}", ShapeDisplay(&shape)))
-                                .with_label(d.span, "declared here")
-                                .with_help("fix the declared type, or use `_` for a dimension you do not want to state"),
-                            );
-                        }
-                    }
+                self.report(match site {
+                    TypeSite::Param { name, span } => Diagnostic::error(
+                        Code::TypeMismatch,
+                        format!(
+                            "`{name}` takes {}, but this is {}",
+                            Self::type_article(&t.name),
+                            v.kind()
+                        ),
+                    )
+                    .with_label(span, format!("{} `{v}`", v.kind()))
+                    .with_label(t.span, "parameter declared here"),
+                    TypeSite::Return { span } => Diagnostic::error(
+                        Code::ReturnMismatch,
+                        format!(
+                            "this block returns {}, but declares {}",
+                            v.kind(),
+                            Self::type_article(&t.name)
+                        ),
+                    )
+                    .with_label(span, "the result")
+                    .with_label(t.span, "declared here"),
+                });
+                if param {
+                    Value::Poison
+                } else {
+                    v
                 }
-                v
-            }
-            TypeExpr::Named(t) => {
-                let ok = matches!(
-                    (t.name.as_str(), &v),
-                    ("Int", Value::Int(_))
-                        | ("Float", Value::Float(_))
-                        | ("Bool", Value::Bool(_))
-                        | ("Str", Value::Str(_))
-                        | ("Block", Value::Block(_))
-                );
-                if !ok {
-                    self.report(
-                        Diagnostic::error(
-                            Code::ReturnMismatch,
-                            format!(
-                                "this block returns {}, but declares {}",
-                                v.kind(),
-                                Self::type_article(&t.name)
-                            ),
-                        )
-                        .with_label(rspan, "the result")
-                        .with_label(t.span, "declared here"),
-                    );
-                }
-                v
             }
         }
     }
