@@ -1,6 +1,6 @@
 //! The primitive ops of NASL: their signatures (parameter names, kinds and defaults) and a one-line
-//! description each. Shape rules live in the evaluator (`eval.rs`), which applies them symbolically.
-//! `docs/language.md` lists the same ops; a test keeps the two in step.
+//! description each. Shape rules live in the evaluator (`eval/shape_rules.rs`), which applies them
+//! symbolically. `docs/language.md` lists the same ops; a test keeps the two in step.
 
 /// The kind of value a parameter takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
