@@ -9,7 +9,6 @@ use crate::check::program::BlockId;
 use crate::check::sym::Sym;
 use crate::check::value::{BlockVal, BoolVal, ShapeDisplay, Value};
 use crate::syntax::ast::{self, ExprKind, TypeExpr};
-use std::collections::HashMap;
 
 /// What a declared type is matched against, for the wording of the diagnostics.
 #[derive(Clone, Copy)]
@@ -116,7 +115,7 @@ impl Evaluator<'_> {
             call_span,
             desc,
         });
-        self.names.push(HashMap::new());
+        self.names.push(Default::default());
         let result = self.eval_body(&def.body, &mut env, module, root);
         let result = match &def.ret {
             Some(t) => {

@@ -8,7 +8,6 @@ use crate::check::program::{Entry, Program};
 use crate::check::sym::Sym;
 use crate::check::value::{BlockVal, BoolVal, Cond, Value};
 use crate::syntax::ast::{self, BinOp, Body, Expr, ExprKind, UnOp};
-use std::collections::HashMap;
 
 impl Evaluator<'_> {
     // ----- expressions -------------------------------------------------------------------------------
@@ -256,7 +255,10 @@ impl Evaluator<'_> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the operands, their source expressions and the evaluation context, each used in diagnostics"
+    )]
     fn binary(
         &mut self,
         op: BinOp,
@@ -447,7 +449,10 @@ impl Evaluator<'_> {
         Value::Poison
     }
 
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the operands, their source expressions and the evaluation context, each used in diagnostics"
+    )]
     fn eval_repeat(
         &mut self,
         span: Span,
@@ -489,7 +494,7 @@ impl Evaluator<'_> {
                     return Value::Poison;
                 }
                 this.path.push(format!("{base}.{i}"));
-                this.names.push(HashMap::new());
+                this.names.push(Default::default());
                 env.push((var.name.clone(), h.clone()));
                 if let Some(ix) = index {
                     env.push((ix.name.clone(), Value::Int(Sym::constant(i))));

@@ -92,7 +92,7 @@ pub struct Evaluator<'p> {
     alternatives: HashMap<String, (Cond, Sym, Sym)>,
     pub bindings: Vec<BindingValue>,
     path: Vec<String>,
-    names: Vec<HashMap<String, usize>>,
+    names: Vec<crate::check::segments::Segments>,
 }
 
 /// A bound argument: its value and the span of the expression that gave it.
@@ -118,7 +118,7 @@ impl<'p> Evaluator<'p> {
             alternatives: HashMap::new(),
             bindings: Vec::new(),
             path: Vec::new(),
-            names: vec![HashMap::new()],
+            names: vec![Default::default()],
         }
     }
 
@@ -323,15 +323,7 @@ impl<'p> Evaluator<'p> {
 
     /// A unique path segment in the current instance.
     fn segment(&mut self, base: &str) -> String {
-        let counts = self.names.last_mut().expect("a names frame");
-        let n = counts.entry(base.to_string()).or_insert(0);
-        let s = if *n == 0 {
-            base.to_string()
-        } else {
-            format!("{base}_{n}")
-        };
-        *n += 1;
-        s
+        self.names.last_mut().expect("a names frame").next(base)
     }
 
     /// Appends an op application to the trace (record mode only); its node index.

@@ -109,7 +109,10 @@ impl Evaluator<'_> {
     }
 
     /// Requires two dimensions to be equal; reports with both origins.
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the operands and spans of one shape check, each reported in its diagnostic"
+    )]
     pub(super) fn require_dim(
         &mut self,
         a: &Sym,

@@ -17,7 +17,7 @@ pub(super) fn run(
         Err(c) => return c,
     };
     let (g, sources) = (built.graph, built.program.sources);
-    let r = crate::lower::parse_device(&device).and_then(|d| {
+    let r = crate::lower::parse_device(device).and_then(|d| {
         if let Some(t) = threads {
             crate::lower::set_threads(t);
         }
