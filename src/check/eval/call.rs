@@ -250,7 +250,7 @@ impl Evaluator<'_> {
                                 .with_label(d.span, "required here"),
                                 TypeSite::Return { span } => {
                                     let how = if verdict == Some(false) {
-                                        "is"
+                                        "is not"
                                     } else {
                                         "cannot be shown equal to"
                                     };
