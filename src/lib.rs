@@ -28,6 +28,7 @@ pub mod exec;
 pub mod lower;
 pub mod score;
 pub mod search;
+pub mod store;
 
 /// The commands that run on libtorch (the `nasc-torch` executable); the rest of the command line —
 /// arguments, rendering, the commands that need no libtorch — is the front end's `cli`, re-exported here.

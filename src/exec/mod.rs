@@ -206,3 +206,21 @@ impl Executor for InProcess {
         }
     }
 }
+
+/// A result as the run store records it (the store sits below `exec`, so it has its own type).
+impl From<&JobResult> for crate::store::Evaluation {
+    fn from(r: &JobResult) -> Self {
+        crate::store::Evaluation {
+            outcome: match r.status {
+                Status::Done => crate::store::Outcome::Done,
+                Status::Failed => crate::store::Outcome::Failed,
+            },
+            params: r.params,
+            macs: r.macs,
+            val_accuracy: r.val_accuracy,
+            val_loss: r.val_loss,
+            train_seconds: r.train_seconds,
+            error: r.error.clone(),
+        }
+    }
+}
