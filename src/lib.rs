@@ -12,7 +12,7 @@
 //!                                                   └──lower──▶ libtorch network: train, eval, export
 //!                                                               (data: datasets, splits, batches)
 //!                                                               └──score──▶ training-free scores
-//!                                   store (run history) · exec (evaluation jobs, executors)
+//!                                   store (run history, SQLite) · exec (evaluation jobs, executors)
 //!                                                                          └──search──▶ drivers
 //! ```
 //!
