@@ -84,32 +84,60 @@ pub fn check_names(program: Program) -> CheckResult {
 
 /// Checks an already loaded program.
 pub fn check_program(program: Program) -> CheckResult {
-    let (names, resolved) = resolve::resolve(&program);
+    let ids: Vec<BlockId> = program
+        .roots
+        .iter()
+        .flat_map(|&mi| program.modules[mi].blocks.iter().copied())
+        .collect();
+    // Blocks are checked on their own, so large programs are checked in parallel: name resolution and
+    // one evaluator per chunk of blocks, the other threads with a large stack (the evaluator recurses).
+    // The reports keep source order and the diagnostics are sorted, so the result does not depend on it.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(ids.len() / PARALLEL_BLOCKS)
+        .max(1);
+    let ((names, resolved), chunks) = if threads == 1 {
+        (
+            resolve::resolve(&program),
+            vec![check_blocks(&program, &ids)],
+        )
+    } else {
+        let size = ids.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let prog = &program;
+            let builder = || std::thread::Builder::new().stack_size(BIG_STACK);
+            let resolving = builder().spawn_scoped(scope, || resolve::resolve(prog));
+            // the first chunk runs on this thread, which already has the evaluator's stack (as before)
+            let mut parts = ids.chunks(size);
+            let first = parts.next().unwrap_or_default();
+            let running: Vec<_> = parts
+                .map(|chunk| {
+                    (
+                        chunk,
+                        builder().spawn_scoped(scope, move || check_blocks(prog, chunk)),
+                    )
+                })
+                .collect();
+            let mut chunks = vec![check_blocks(prog, first)];
+            chunks.extend(running.into_iter().map(|(chunk, h)| match h {
+                Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                // no thread to be had: check the chunk here
+                Err(_) => check_blocks(prog, chunk),
+            }));
+            let names = match resolving {
+                Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                Err(_) => resolve::resolve(prog),
+            };
+            (names, chunks)
+        })
+    };
     let mut diagnostics = program.diagnostics.clone();
     diagnostics.extend(resolved);
-    let mut blocks = Vec::new();
-    let mut ev = Evaluator::new(&program);
-    for &mi in &program.roots {
-        for &id in &program.modules[mi].blocks {
-            ev.bindings.clear();
-            ev.decisions.clear();
-            ev.set_fuel(DEFAULT_FUEL);
-            let result = ev.instantiate_standalone(id);
-            let def = program.block(id);
-            blocks.push(BlockReport {
-                id,
-                name: def.name.name.clone(),
-                kind: def.kind,
-                signature: signature(def),
-                doc: def.doc(),
-                bindings: std::mem::take(&mut ev.bindings),
-                result,
-                decisions: std::mem::take(&mut ev.decisions),
-            });
-        }
+    let mut blocks = Vec::with_capacity(ids.len());
+    for (reports, ds) in chunks {
+        blocks.extend(reports);
+        diagnostics.extend(ds);
     }
-    diagnostics.extend(std::mem::take(&mut ev.diagnostics));
-    drop(ev);
     sort_dedup(&mut diagnostics);
     CheckResult {
         program,
@@ -117,6 +145,39 @@ pub fn check_program(program: Program) -> CheckResult {
         names,
         blocks,
     }
+}
+
+/// The stack of a checker thread (the evaluator recurses through nested calls and expressions).
+pub const BIG_STACK: usize = 256 << 20;
+
+/// Programs with at least this many blocks per thread are checked in parallel.
+const PARALLEL_BLOCKS: usize = 64;
+
+/// The block reports and evaluation diagnostics of some blocks.
+type Checked = (Vec<BlockReport>, Vec<Diagnostic>);
+
+/// Checks blocks one after another with one evaluator (it memoises calls across them).
+fn check_blocks(program: &Program, ids: &[BlockId]) -> Checked {
+    let mut ev = Evaluator::new(program);
+    let mut blocks = Vec::with_capacity(ids.len());
+    for &id in ids {
+        ev.bindings.clear();
+        ev.decisions.clear();
+        ev.set_fuel(DEFAULT_FUEL);
+        let result = ev.instantiate_standalone(id);
+        let def = program.block(id);
+        blocks.push(BlockReport {
+            id,
+            name: def.name.name.clone(),
+            kind: def.kind,
+            signature: signature(def),
+            doc: def.doc(),
+            bindings: std::mem::take(&mut ev.bindings),
+            result,
+            decisions: std::mem::take(&mut ev.decisions),
+        });
+    }
+    (blocks, std::mem::take(&mut ev.diagnostics))
 }
 
 /// Sorts diagnostics by file and position, and drops exact repeats.
@@ -153,7 +214,7 @@ pub fn signature(def: &crate::syntax::ast::BlockDef) -> String {
 /// Runs `f` on a thread with a large stack (the checker recurses over nested blocks and expressions).
 pub fn with_big_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     std::thread::Builder::new()
-        .stack_size(256 << 20)
+        .stack_size(BIG_STACK)
         .spawn(f)
         .expect("spawning the checker thread")
         .join()

@@ -255,14 +255,16 @@ pub enum ExprKind {
     Binary(BinOp, Box<Expr>, Box<Expr>),
     Call(Box<Expr>, Vec<Arg>),
     List(Vec<Expr>),
-    If(Box<Expr>, Body, Body),
+    /// `if c { … } else { … }`. The bodies are boxed, as is the body of `repeat`: an `Expr` is as large as
+    /// its largest kind, and there are many of them (an inline body made every expression 280 bytes).
+    If(Box<Expr>, Box<Body>, Box<Body>),
     /// `repeat count with var = init, index { body }`
     Repeat {
         count: Box<Expr>,
         var: Ident,
         init: Box<Expr>,
         index: Option<Ident>,
-        body: Body,
+        body: Box<Body>,
     },
     Choice(ChoiceKind),
     /// A construct that failed to parse (already reported).

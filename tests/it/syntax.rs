@@ -207,7 +207,10 @@ fn expr() -> impl Strategy<Value = Expr> + Clone {
                 body_of(inner.clone()),
                 body_of(inner.clone())
             )
-                .prop_map(|(c, t, f)| Expr::new(ExprKind::If(Box::new(c), t, f), sp())),
+                .prop_map(|(c, t, f)| Expr::new(
+                    ExprKind::If(Box::new(c), Box::new(t), Box::new(f)),
+                    sp()
+                )),
             (
                 inner.clone(),
                 ident(),
@@ -221,7 +224,7 @@ fn expr() -> impl Strategy<Value = Expr> + Clone {
                         var,
                         init: Box::new(init),
                         index,
-                        body
+                        body: Box::new(body)
                     },
                     sp()
                 )),
