@@ -6,9 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 pub(super) fn run(files: &[PathBuf], json: bool, deny_warnings: bool, quiet: bool) -> ExitCode {
-    let missing: Vec<PathBuf> = files.iter().filter(|f| !f.is_file()).cloned().collect();
-    if !missing.is_empty() {
-        return super::fail(driver::Failure::Missing(missing), "");
+    if let Err(f) = driver::require_files(files) {
+        return super::fail(f, "");
     }
     let r = driver::check(Source::Paths(files));
     if json {

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 pub(super) fn run(file: &PathBuf, only: Option<&str>, json: bool) -> ExitCode {
-    if !file.is_file() {
-        return super::fail(driver::Failure::Missing(vec![file.clone()]), "");
+    if let Err(f) = driver::require_files(std::slice::from_ref(file)) {
+        return super::fail(f, "");
     }
     let r = driver::check(driver::Source::path(file));
     let Some(report) = ShapesReport::new(&r, only) else {

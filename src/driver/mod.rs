@@ -114,19 +114,26 @@ pub fn check(source: Source<'_>) -> CheckResult {
     check::check_program(program)
 }
 
+/// `Failure::Missing` naming every path that is not a readable file.
+pub fn require_files(paths: &[PathBuf]) -> Result<(), Failure> {
+    let missing: Vec<PathBuf> = paths.iter().filter(|p| !p.is_file()).cloned().collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Missing(missing))
+    }
+}
+
 /// Loads and checks; a program with errors is a `Failure::Diagnostics`.
 pub fn front(source: Source<'_>) -> Result<Checked, Failure> {
-    let (files, missing): (usize, Vec<PathBuf>) = match source {
-        Source::Paths(paths) => (
-            paths.len(),
-            paths.iter().filter(|p| !p.is_file()).cloned().collect(),
-        ),
-        Source::Reader { paths, .. } => (paths.len(), Vec::new()),
-        Source::Text { .. } => (1, Vec::new()),
+    let files = match source {
+        Source::Paths(paths) => {
+            require_files(paths)?;
+            paths.len()
+        }
+        Source::Reader { paths, .. } => paths.len(),
+        Source::Text { .. } => 1,
     };
-    if !missing.is_empty() {
-        return Err(Failure::Missing(missing));
-    }
     let r = check(source);
     if r.has_errors() {
         return Err(Failure::Diagnostics {

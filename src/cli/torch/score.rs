@@ -68,9 +68,8 @@ fn parse_key(s: &str, scores: &[ScoreKind]) -> Result<Option<ScoreKind>, String>
 
 /// `nasc score`.
 pub(super) fn run(a: &ScoreArgs) -> ExitCode {
-    let missing: Vec<_> = a.files.iter().filter(|f| !f.is_file()).cloned().collect();
-    if !missing.is_empty() {
-        return fail(driver::Failure::Missing(missing), "");
+    if let Err(f) = driver::require_files(&a.files) {
+        return fail(f, "");
     }
     let kinds = match ScoreKind::parse_list(&a.scores) {
         Ok(k) => k,
