@@ -10,7 +10,7 @@ use std::path::PathBuf;
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
-use nasc::exec::{evaluate, Executor, InProcess, Job, JobResult, RunSettings, Status};
+use nasc::exec::{evaluate, Executor, InProcess, Job, JobResult, Outcome, RunSettings};
 use nasc::lower::train::TrainConfig;
 
 fn job(id: u64, nasl: String, lr: f64) -> Job {
@@ -41,8 +41,8 @@ fn fmnist() -> String {
 #[test]
 fn a_job_trains_measures_and_is_deterministic_and_failures_are_results() {
     let good = job(1, fmnist(), 0.05);
-    let r = evaluate(&good);
-    assert_eq!(r.status, Status::Done, "{r:?}");
+    let r = evaluate(&good).evaluation;
+    assert_eq!(r.outcome, Outcome::Done, "{r:?}");
     let path = root().join("examples/fmnist_cnn.nasl");
     let opts = nasc::ir::BuildOptions {
         batch: Some(64),
@@ -63,20 +63,30 @@ fn a_job_trains_measures_and_is_deterministic_and_failures_are_results() {
     InProcess.run(vec![good.clone(), broken, diverges], &mut |r| got.push(r));
     assert_eq!(got.len(), 3);
     assert_eq!(
-        got[0].val_accuracy,
+        got[0].evaluation.val_accuracy,
         Some(acc),
         "not reproducible: {:?}",
         got[0]
     );
-    assert_eq!(got[1].status, Status::Failed);
+    assert_eq!(got[1].evaluation.outcome, Outcome::Failed);
     assert!(
-        got[1].error.as_deref().unwrap_or("").contains("lineer"),
+        got[1]
+            .evaluation
+            .error
+            .as_deref()
+            .unwrap_or("")
+            .contains("lineer"),
         "{:?}",
         got[1]
     );
-    assert_eq!(got[2].status, Status::Failed);
+    assert_eq!(got[2].evaluation.outcome, Outcome::Failed);
     assert!(
-        got[2].error.as_deref().unwrap_or("").contains("diverged"),
+        got[2]
+            .evaluation
+            .error
+            .as_deref()
+            .unwrap_or("")
+            .contains("diverged"),
         "{:?}",
         got[2]
     );

@@ -1,7 +1,7 @@
 //! The run store on real SQLite files: every operation's round trip, the rules (unique fingerprints,
 //! finished rows never change, resets for a resume), refused files, and a writer killed with SIGKILL.
 
-use nasc::exec::{JobResult, Status as JobStatus};
+use nasc::exec::JobResult;
 use nasc::store::{
     self, DriverState, Evaluation, Individual, NewIndividual, NewRun, Outcome, SqliteStore, Status,
     Store, StoreError, SCHEMA_VERSION,
@@ -132,26 +132,30 @@ fn individuals_round_trip() {
     // results as exec reports them
     let ok = JobResult {
         id: child as u64,
-        status: JobStatus::Done,
-        params: Some(1234),
-        macs: Some(56789),
-        val_accuracy: Some(0.875),
-        val_loss: Some(0.31),
-        train_seconds: 12.5,
-        error: None,
+        evaluation: Evaluation {
+            outcome: Outcome::Done,
+            params: Some(1234),
+            macs: Some(56789),
+            val_accuracy: Some(0.875),
+            val_loss: Some(0.31),
+            train_seconds: 12.5,
+            error: None,
+        },
     };
-    s.record(child, &Evaluation::from(&ok), None).unwrap();
+    s.record(child, &ok.evaluation, None).unwrap();
     let bad = JobResult {
         id: failing as u64,
-        status: JobStatus::Failed,
-        params: Some(10),
-        macs: Some(20),
-        val_accuracy: None,
-        val_loss: None,
-        train_seconds: 0.5,
-        error: Some("the loss diverged (train loss NaN, validation loss NaN)".into()),
+        evaluation: Evaluation {
+            outcome: Outcome::Failed,
+            params: Some(10),
+            macs: Some(20),
+            val_accuracy: None,
+            val_loss: None,
+            train_seconds: 0.5,
+            error: Some("the loss diverged (train loss NaN, validation loss NaN)".into()),
+        },
     };
-    s.record(failing, &Evaluation::from(&bad), None).unwrap();
+    s.record(failing, &bad.evaluation, None).unwrap();
 
     let d = s.individual(child).unwrap();
     assert_eq!(d.status, Status::Done);
@@ -161,7 +165,7 @@ fn individuals_round_trip() {
     assert!(d.finished_at.unwrap() >= d.started_at.unwrap());
     let f = s.individual(failing).unwrap();
     assert_eq!(f.status, Status::Failed);
-    assert_eq!(f.error, bad.error);
+    assert_eq!(f.error, bad.evaluation.error);
     assert_eq!((f.params, f.val_accuracy), (Some(10), None));
 
     let ids = |v: Vec<Individual>| v.into_iter().map(|i| i.id).collect::<Vec<_>>();

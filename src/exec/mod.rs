@@ -6,7 +6,7 @@
 //! driver) → lowering → training on the train split → accuracy on the held-out validation split (never the
 //! test split), with params and MACs by the one convention (`ir::cost`). It never panics and never returns
 //! an error: a program that does not build, a libtorch failure, or a NaN loss is a [`JobResult`] with
-//! status `Failed` and the reason. An [`Executor`] runs a batch of jobs; [`InProcess`] runs them one after
+//! outcome `Failed` and the reason. An [`Executor`] runs a batch of jobs; [`InProcess`] runs them one after
 //! another in this process (the search drivers' default; parallel and distributed executors implement the
 //! same trait). Uses `lower`, `data`, `driver`, `ir`.
 
@@ -14,6 +14,7 @@ use crate::driver::{self, Source};
 use crate::ir::BuildOptions;
 use crate::lower::train::TrainConfig;
 use crate::lower::{Session, SessionOptions};
+pub use crate::store::{Evaluation, Outcome};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -65,42 +66,29 @@ pub struct Job {
     pub train: TrainConfig,
 }
 
-/// How a job ended.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Done,
-    Failed,
-}
-
-/// What a job measured.
+/// What a job measured: the store's [`Evaluation`] (outcome, params, MACs, validation accuracy and loss,
+/// training time, error), so a result is recorded as it is (`store.record(id, &result.evaluation, …)`),
+/// with the caller's id.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct JobResult {
     pub id: u64,
-    pub status: Status,
-    /// Learned parameters and MACs per sample (`ir::cost`), when the program built.
-    pub params: Option<i64>,
-    pub macs: Option<i64>,
-    /// Accuracy (0..1) and loss on the validation split after the last epoch.
-    pub val_accuracy: Option<f64>,
-    pub val_loss: Option<f64>,
-    /// Wall time of training and validation.
-    pub train_seconds: f64,
-    /// Why the job failed.
-    pub error: Option<String>,
+    #[serde(flatten)]
+    pub evaluation: Evaluation,
 }
 
 impl JobResult {
     fn failed(id: u64, error: String) -> JobResult {
         JobResult {
             id,
-            status: Status::Failed,
-            params: None,
-            macs: None,
-            val_accuracy: None,
-            val_loss: None,
-            train_seconds: 0.0,
-            error: Some(error),
+            evaluation: Evaluation {
+                outcome: Outcome::Failed,
+                params: None,
+                macs: None,
+                val_accuracy: None,
+                val_loss: None,
+                train_seconds: 0.0,
+                error: Some(error),
+            },
         }
     }
 }
@@ -154,10 +142,11 @@ fn evaluate_inner(job: &Job) -> JobResult {
         augment: job.run.augment,
         limit: job.run.limit,
     };
-    let fail = |e: String| JobResult {
-        params: Some(params),
-        macs: Some(macs),
-        ..JobResult::failed(job.id, e)
+    let fail = |e: String| {
+        let mut r = JobResult::failed(job.id, e);
+        r.evaluation.params = Some(params);
+        r.evaluation.macs = Some(macs);
+        r
     };
     let t0 = std::time::Instant::now();
     let session = match Session::new(built.graph, built.program.sources, &so) {
@@ -179,13 +168,15 @@ fn evaluate_inner(job: &Job) -> JobResult {
     }
     JobResult {
         id: job.id,
-        status: Status::Done,
-        params: Some(params),
-        macs: Some(macs),
-        val_accuracy: Some(last.val.accuracy),
-        val_loss: Some(last.val.loss),
-        train_seconds: t0.elapsed().as_secs_f64(),
-        error: None,
+        evaluation: Evaluation {
+            outcome: Outcome::Done,
+            params: Some(params),
+            macs: Some(macs),
+            val_accuracy: Some(last.val.accuracy),
+            val_loss: Some(last.val.loss),
+            train_seconds: t0.elapsed().as_secs_f64(),
+            error: None,
+        },
     }
 }
 
@@ -203,24 +194,6 @@ impl Executor for InProcess {
     fn run(&mut self, jobs: Vec<Job>, done: &mut dyn FnMut(JobResult)) {
         for j in &jobs {
             done(evaluate(j));
-        }
-    }
-}
-
-/// A result as the run store records it (the store sits below `exec`, so it has its own type).
-impl From<&JobResult> for crate::store::Evaluation {
-    fn from(r: &JobResult) -> Self {
-        crate::store::Evaluation {
-            outcome: match r.status {
-                Status::Done => crate::store::Outcome::Done,
-                Status::Failed => crate::store::Outcome::Failed,
-            },
-            params: r.params,
-            macs: r.macs,
-            val_accuracy: r.val_accuracy,
-            val_loss: r.val_loss,
-            train_seconds: r.train_seconds,
-            error: r.error.clone(),
         }
     }
 }

@@ -11,8 +11,8 @@
 //! [`Store`] is the interface the drivers use; [`SqliteStore`] keeps a run in one SQLite file (WAL mode;
 //! see docs/search.md, "Run store", for the schema and the resume semantics). A server-backed store
 //! implements the same trait. [`open`] picks the backend from a location (`sqlite:PATH` or a plain path).
-//! Uses no other stage: the evaluation result is the store's own [`Evaluation`] (`exec` converts its
-//! `JobResult` into it), so that executors may use the store.
+//! Uses no other stage: the evaluation result is the store's own [`Evaluation`], which `exec`'s
+//! `JobResult` carries as it is (with the job's id), so executors record results without conversion.
 
 mod sqlite;
 
@@ -132,7 +132,7 @@ pub enum Outcome {
     Failed,
 }
 
-/// What an evaluation measured (`exec::JobResult` converts into it).
+/// What an evaluation measured (`exec::JobResult` carries one).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
     pub outcome: Outcome,
