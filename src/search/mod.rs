@@ -7,6 +7,7 @@
 //! entry block's decisions replaced by the chosen alternatives (NASL, through the canonical printer).
 //! Uses `score`, `ir`, `driver`, `check`, `syntax`.
 
+pub mod pareto;
 pub mod random;
 
 pub use random::{random_search, SearchResult};
