@@ -3,6 +3,7 @@
 //! (`cli` prints them as text or JSON, `lsp` converts them to the protocol).
 
 mod diagnostic;
+pub mod fs;
 mod source;
 mod span;
 
