@@ -7,6 +7,8 @@
 //! entry block's decisions replaced by the chosen alternatives (NASL, through the canonical printer).
 //! Uses `score`, `ir`, `driver`, `check`, `syntax`.
 
+pub mod flat;
+pub mod mutate;
 pub mod pareto;
 pub mod random;
 

@@ -3,6 +3,7 @@
 mod check;
 mod data;
 mod deps;
+mod evolve;
 mod export;
 mod ir;
 mod lower;
