@@ -60,7 +60,7 @@ fn a_job_trains_measures_and_is_deterministic_and_failures_are_results() {
     let mut got: Vec<JobResult> = Vec::new();
     let broken = job(2, fmnist().replace("linear(", "lineer("), 0.05);
     let diverges = job(3, fmnist(), 1e30);
-    InProcess.run(vec![good.clone(), broken, diverges], &mut |r| got.push(r));
+    InProcess::default().run(vec![good.clone(), broken, diverges], &mut |r| got.push(r));
     assert_eq!(got.len(), 3);
     assert_eq!(
         got[0].evaluation.val_accuracy,

@@ -213,6 +213,235 @@ pub enum SearchCommand {
     /// Random search with a training-free score; prints the best architecture as NASL.
     #[command(after_help = SEARCH_HELP)]
     Random(RandomArgs),
+    /// Property-guided evolution (alpha-NAS): mutate, synthesize, train; a run store that survives a crash.
+    #[command(after_help = EVOLVE_HELP)]
+    Evolve(Box<EvolveArgs>),
+    /// Continue an evolution run that was stopped or killed.
+    #[command(after_help = RESUME_HELP)]
+    Resume(ResumeArgs),
+    /// Write the HTML report of a run (plots, Pareto set, mutation table).
+    #[command(after_help = REPORT_HELP)]
+    Report(ReportArgs),
+    /// Export one individual of a run: NASL, trained weights (safetensors) and TorchScript.
+    #[command(after_help = EXPORT_HELP)]
+    Export(ExportArgs),
+    /// Evaluate jobs from stdin (one JSON job per line); used by `evolve --workers`.
+    #[command(hide = true)]
+    Worker,
+}
+
+pub const EVOLVE_HELP: &str = "\
+The alpha-NAS loop: choose a parent (Pareto-weighted on validation accuracy and --objective, or \
+aging evolution), mutate it — duplicate a block instance (--p-duplicate 0.2), delete one (--p-delete \
+0.2), or the property-guided rewrite (--p-property 0.6): grow a random subgraph of one instance, infer \
+its properties, mutate them, synthesize a replacement with z3 and splice it in (the block's other \
+instances adopt it with --p-adopt 0.2) — re-check the child, train it for --epochs on the train split \
+and measure it on the held-out validation split (never the test split). A child that equals an \
+earlier individual is drawn again; one that fails to train is recorded as failed with its reason.
+
+Everything goes to the run store (--store, one SQLite file) as it happens: kill the search at any \
+time (Ctrl-C, kill -9, a crash) and `nasc search resume RUN.db` continues it; with --workers 1 the \
+resumed run makes the same children as an uninterrupted one. --trials N counts every individual, the \
+seed included. --json prints the final Pareto set. The seed is written from scratch in the flat form \
+evolution works on: a chain of block instances of primitive ops (see docs/search.md).
+
+Examples:
+  nasc search evolve examples/fmnist_cnn.nasl --store run.db --trials 20 --train-subset 2000
+  nasc search evolve examples/resnet20.nasl --store r20.db --time-budget 2h --epochs 2 --workers 2
+  nasc search resume r20.db
+  nasc search report r20.db --out r20-report && chromium r20-report/index.html";
+
+pub const RESUME_HELP: &str = "\
+Re-runs the individuals that were being evaluated when the run stopped, keeps every finished one, \
+restores the random generator and continues until the run's budget (--trials / --time-budget, which \
+you may raise here) is spent.
+
+Example:
+  nasc search resume run.db --trials 80";
+
+pub const REPORT_HELP: &str = "\
+Writes DIR/index.html — self-contained, no network needed — with accuracy vs params and vs MACs (the \
+Pareto fronts highlighted), the search curve over trials and over wall time, the mutation-kind table, \
+the Pareto individuals as NASL, and the failures; each plot also as DIR/*.svg. Works on a running \
+or an interrupted run.
+
+Example:
+  nasc search report run.db --out report && chromium report/index.html";
+
+pub const EXPORT_HELP: &str = "\
+Writes DIR/individual-N.nasl, then trains it exactly as the search did (same data, split, seed and \
+training settings, so it reaches the accuracy the store recorded) and writes DIR/individual-N.safetensors \
+and the TorchScript module DIR/individual-N.pt. --nasl-only skips the training. The printed `nasc \
+train` command does the same by hand.
+
+Example:
+  nasc search export run.db --id 17 --out best";
+
+/// `nasc search evolve` arguments.
+#[derive(clap::Args, Debug, Clone)]
+pub struct EvolveArgs {
+    /// The seed program (the first individual).
+    pub file: PathBuf,
+    /// The seed's entry block (default: the file's last `network`).
+    #[arg(long)]
+    pub block: Option<String>,
+    /// The run store to create (a SQLite file; it must not hold a run yet).
+    #[arg(long, value_name = "RUN.db")]
+    pub store: PathBuf,
+    /// Individuals to evaluate, the seed included (default 50 unless --time-budget is given).
+    #[arg(long)]
+    pub trials: Option<u64>,
+    /// Stop making children after this wall time: 90s, 30m, 2h, 1.5h.
+    #[arg(long, value_name = "DURATION")]
+    pub time_budget: Option<String>,
+    /// Children trained at once, each in its own worker process (libtorch threads are split).
+    #[arg(long, default_value_t = 1)]
+    pub workers: usize,
+    /// Seed of the search (parents, mutations, synthesis) and of every training run.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Parent selection: pareto (alpha-NAS) or aging (regularized evolution).
+    #[arg(long, default_value = "pareto", value_parser = ["pareto", "aging"])]
+    pub policy: String,
+    /// The cost of the Pareto front: params or macs.
+    #[arg(long, default_value = "params", value_parser = ["params", "macs"])]
+    pub objective: String,
+    /// Pareto policy: individuals below this validation accuracy (0–1) are not parents.
+    #[arg(long)]
+    pub min_accuracy: Option<f64>,
+    /// Aging policy: the population (most recent individuals) and the tournament size.
+    #[arg(long, default_value_t = 20)]
+    pub population: usize,
+    #[arg(long, default_value_t = 5)]
+    pub sample: usize,
+    /// Probability of the duplicate mutation.
+    #[arg(long, default_value_t = 0.2)]
+    pub p_duplicate: f64,
+    /// Probability of the delete mutation.
+    #[arg(long, default_value_t = 0.2)]
+    pub p_delete: f64,
+    /// Probability of the property-guided mutation.
+    #[arg(long, default_value_t = 0.6)]
+    pub p_property: f64,
+    /// Probability that a rewritten block's other instances adopt the rewrite.
+    #[arg(long, default_value_t = 0.2)]
+    pub p_adopt: f64,
+    /// Synthesis time limit per property-guided mutation (seconds).
+    #[arg(long, default_value_t = 10.0)]
+    pub synth_timeout: f64,
+    /// Mutation draws per child before the run gives up.
+    #[arg(long, default_value_t = 50)]
+    pub max_attempts: usize,
+    /// The dataset (as for `nasc train`).
+    #[arg(long, default_value = "fashion-mnist")]
+    pub data: String,
+    /// Train each child on at most this many training images (quick runs).
+    #[arg(long, value_name = "N")]
+    pub train_subset: Option<i64>,
+    /// Images of the training set held out for validation.
+    #[arg(long, default_value_t = 5000)]
+    pub val: i64,
+    /// Epochs per child.
+    #[arg(long, default_value_t = 1)]
+    pub epochs: usize,
+    /// Batch size.
+    #[arg(long, default_value_t = 128)]
+    pub batch: i64,
+    /// Learning rate (default 0.05 for sgd, 1e-3 for adamw).
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Optimizer: sgd or adamw.
+    #[arg(long, default_value = "sgd", value_parser = ["sgd", "adamw"])]
+    pub optimizer: String,
+    /// Random crop and flip on training batches.
+    #[arg(long)]
+    pub augment: bool,
+    /// Stop each epoch after this many steps.
+    #[arg(long)]
+    pub max_steps: Option<usize>,
+    /// Device: cpu, cuda or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// libtorch threads per worker (default: the cores divided among the workers).
+    #[arg(long)]
+    pub threads: Option<i32>,
+    /// Print the final report (the Pareto set) as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `nasc search resume` arguments.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ResumeArgs {
+    /// The run store.
+    #[arg(value_name = "RUN.db")]
+    pub store: PathBuf,
+    /// Raise (or set) the individuals budget.
+    #[arg(long)]
+    pub trials: Option<u64>,
+    /// Raise (or set) the wall-time budget: 90s, 30m, 2h.
+    #[arg(long, value_name = "DURATION")]
+    pub time_budget: Option<String>,
+    /// Workers for this session.
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Print the final report as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `nasc search report` arguments.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ReportArgs {
+    /// The run store.
+    #[arg(value_name = "RUN.db")]
+    pub store: PathBuf,
+    /// The folder to write (default: RUN.report next to the store).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Also print the summary as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `nasc search export` arguments.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ExportArgs {
+    /// The run store.
+    #[arg(value_name = "RUN.db")]
+    pub store: PathBuf,
+    /// The individual's id (as the report and `--json` list them).
+    #[arg(long)]
+    pub id: i64,
+    /// The folder to write into (created).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
+    /// Write the NASL only (no training).
+    #[arg(long)]
+    pub nasl_only: bool,
+}
+
+/// A duration: a number of seconds, or a number with `s`, `m` or `h`.
+pub fn parse_duration(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let (num, unit) = match t.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((i, _)) => (&t[..i], &t[i..]),
+        None => (t, "s"),
+    };
+    let v: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration (90s, 30m, 2h)"))?;
+    let k = match unit {
+        "s" | "sec" => 1.0,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        _ => return Err(format!("`{s}`: the unit must be s, m or h")),
+    };
+    if !(v.is_finite() && v > 0.0) {
+        return Err(format!("`{s}`: a duration must be positive"));
+    }
+    Ok(v * k)
 }
 
 /// `nasc search random` arguments.

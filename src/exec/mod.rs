@@ -8,7 +8,10 @@
 //! an error: a program that does not build, a libtorch failure, or a NaN loss is a [`JobResult`] with
 //! outcome `Failed` and the reason. An [`Executor`] runs a batch of jobs; [`InProcess`] runs them one after
 //! another in this process (the search drivers' default; parallel and distributed executors implement the
-//! same trait). Uses `lower`, `data`, `driver`, `ir`.
+//! same trait; [`process::Workers`] runs each job in one of W worker processes). Uses `lower`, `data`,
+//! `driver`, `ir`.
+
+pub mod process;
 
 use crate::driver::{self, Source};
 use crate::ir::BuildOptions;
@@ -180,20 +183,59 @@ fn evaluate_inner(job: &Job) -> JobResult {
     }
 }
 
-/// Runs evaluation jobs somewhere and reports each result as it is known.
+/// Runs evaluation jobs somewhere: up to [`Executor::capacity`] at once, results as they finish.
 pub trait Executor {
-    /// Runs `jobs`; `done` is called once per job, in completion order.
-    fn run(&mut self, jobs: Vec<Job>, done: &mut dyn FnMut(JobResult));
+    /// How many jobs run at once.
+    fn capacity(&self) -> usize {
+        1
+    }
+
+    /// Starts `job` (the caller keeps at most `capacity` in flight).
+    fn submit(&mut self, job: Job);
+
+    /// Waits for the next finished job, in completion order; None when none is in flight.
+    fn wait(&mut self) -> Option<JobResult>;
+
+    /// Abandons every job in flight without a result (a stopped search re-runs them on resume).
+    fn abort(&mut self) {}
+
+    /// Runs `jobs`, calling `done` once per job in completion order.
+    fn run(&mut self, jobs: Vec<Job>, done: &mut dyn FnMut(JobResult)) {
+        let mut queue = jobs.into_iter();
+        let mut in_flight = 0;
+        loop {
+            while in_flight < self.capacity().max(1) {
+                let Some(j) = queue.next() else { break };
+                self.submit(j);
+                in_flight += 1;
+            }
+            match self.wait() {
+                Some(r) => {
+                    in_flight -= 1;
+                    done(r);
+                }
+                None => break,
+            }
+        }
+    }
 }
 
-/// Runs jobs one after another in this process.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct InProcess;
+/// Runs jobs one after another in this process (when waited for).
+#[derive(Clone, Debug, Default)]
+pub struct InProcess {
+    queue: std::collections::VecDeque<Job>,
+}
 
 impl Executor for InProcess {
-    fn run(&mut self, jobs: Vec<Job>, done: &mut dyn FnMut(JobResult)) {
-        for j in &jobs {
-            done(evaluate(j));
-        }
+    fn submit(&mut self, job: Job) {
+        self.queue.push_back(job);
+    }
+
+    fn wait(&mut self) -> Option<JobResult> {
+        self.queue.pop_front().map(|j| evaluate(&j))
+    }
+
+    fn abort(&mut self) {
+        self.queue.clear();
     }
 }

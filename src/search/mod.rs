@@ -7,10 +7,12 @@
 //! entry block's decisions replaced by the chosen alternatives (NASL, through the canonical printer).
 //! Uses `score`, `ir`, `driver`, `check`, `syntax`.
 
+pub mod evolve;
 pub mod flat;
 pub mod mutate;
 pub mod pareto;
 pub mod random;
+pub mod select;
 
 pub use random::{random_search, SearchResult};
 

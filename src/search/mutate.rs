@@ -192,7 +192,12 @@ pub fn mutate(
         synth: synth.clone(),
         synth_seconds,
     })?;
-    let out = |g: &Graph| g.outputs.iter().map(|&o| g.nodes[o].shape.clone()).collect::<Vec<_>>();
+    let out = |g: &Graph| {
+        g.outputs
+            .iter()
+            .map(|&o| g.nodes[o].shape.clone())
+            .collect::<Vec<_>>()
+    };
     if out(&child_graph) != out(g) {
         return Err(Failure {
             kind,
@@ -211,7 +216,9 @@ pub fn mutate(
             Ok(false) => {
                 return Err(Failure {
                     kind,
-                    reason: "internal error: the spliced ops do not satisfy the target in the child".into(),
+                    reason:
+                        "internal error: the spliced ops do not satisfy the target in the child"
+                            .into(),
                     synth,
                     synth_seconds,
                 })
@@ -250,7 +257,12 @@ type Rewrite = (
 );
 
 /// The property-guided rewrite of one instance.
-fn property(parent: &Flat, g: &Graph, rates: &Rates, rng: &mut impl Rng) -> Result<Rewrite, Failure> {
+fn property(
+    parent: &Flat,
+    g: &Graph,
+    rates: &Rates,
+    rng: &mut impl Rng,
+) -> Result<Rewrite, Failure> {
     let fail = |reason: String, synth: Option<serde_json::Value>, secs: f64| Failure {
         kind: Kind::Property,
         reason,
@@ -333,12 +345,20 @@ fn property(parent: &Flat, g: &Graph, rates: &Rates, rng: &mut impl Rng) -> Resu
         Ok((synth::Outcome::Unsat { explanation }, _)) => {
             info["result"] = "unsat".into();
             info["explanation"] = explanation.summary.into();
-            return Err(fail("no program satisfies the mutated properties".into(), Some(info), secs));
+            return Err(fail(
+                "no program satisfies the mutated properties".into(),
+                Some(info),
+                secs,
+            ));
         }
         Ok((synth::Outcome::Unknown { reason }, _)) => {
             info["result"] = "unknown".into();
             info["reason"] = reason.clone().into();
-            return Err(fail(format!("synthesis gave up: {reason}"), Some(info), secs));
+            return Err(fail(
+                format!("synthesis gave up: {reason}"),
+                Some(info),
+                secs,
+            ));
         }
         Err(e) => {
             info["result"] = "error".into();
@@ -347,7 +367,11 @@ fn property(parent: &Flat, g: &Graph, rates: &Rates, rng: &mut impl Rng) -> Resu
     };
     let Some(sol) = solution else {
         info["result"] = "unsat".into();
-        return Err(fail("synthesis returned no program".into(), Some(info), secs));
+        return Err(fail(
+            "synthesis returned no program".into(),
+            Some(info),
+            secs,
+        ));
     };
     info["result"] = "sat".into();
     info["ops"] = sol.ops.into();
@@ -355,8 +379,13 @@ fn property(parent: &Flat, g: &Graph, rates: &Rates, rng: &mut impl Rng) -> Resu
     info["nasl"] = sol.nasl.clone().into();
     // the synthesized ops as statements
     let inp = &mutated.shape.inputs[0];
-    let sg = synth::build_text(Path::new("<synth>.nasl"), &sol.nasl, Some("s"), inp.shape[0])
-        .map_err(|e| fail(format!("internal error: {e}"), Some(info.clone()), secs))?;
+    let sg = synth::build_text(
+        Path::new("<synth>.nasl"),
+        &sol.nasl,
+        Some("s"),
+        inp.shape[0],
+    )
+    .map_err(|e| fail(format!("internal error: {e}"), Some(info.clone()), secs))?;
     let input_arg = match pos_in(sub.inputs[0]) {
         Some(k) => Arg::Stmt(k),
         None => Arg::Input,
@@ -386,7 +415,13 @@ fn property(parent: &Flat, g: &Graph, rates: &Rates, rng: &mut impl Rng) -> Resu
             String::new()
         }
     );
-    Ok((flat, detail, Some((mutated, i, new_def.1)), Some(info), secs))
+    Ok((
+        flat,
+        detail,
+        Some((mutated, i, new_def.1)),
+        Some(info),
+        secs,
+    ))
 }
 
 /// `def` with the statements `local` (one input `input`, one output `out`) replaced by the ops of the
@@ -432,9 +467,9 @@ fn splice(
                         if sg.inputs.contains(&a) {
                             Ok(base_input)
                         } else {
-                            local_map[a]
-                                .map(Arg::Stmt)
-                                .ok_or_else(|| "internal error: synthesized ops out of order".to_string())
+                            local_map[a].map(Arg::Stmt).ok_or_else(|| {
+                                "internal error: synthesized ops out of order".to_string()
+                            })
                         }
                     })
                     .collect::<Result<Vec<_>, _>>()?;

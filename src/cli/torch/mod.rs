@@ -5,6 +5,7 @@
 
 mod bench;
 mod eval;
+mod evolve;
 mod export;
 mod score;
 mod search;

@@ -1,5 +1,5 @@
 //! `nasc search`: the search drivers. `random`: EPE-NAS's random search (prints the best architecture as
-//! NASL). The work is in `crate::search`; this file prints and chooses the exit code.
+//! NASL); `evolve`, `resume`, `report`, `export`, `worker`: evolution (`evolve.rs`). The work is in `crate::search`; this file prints and chooses the exit code.
 
 use super::args::SearchCommand;
 use super::score::{options, progress_bar, score_failed};
@@ -10,9 +10,20 @@ use crate::search::random::RandomReport;
 use crate::search::{self, SearchError, Space};
 use std::process::ExitCode;
 
-/// `nasc search random`.
+/// `nasc search …`.
 pub(super) fn run(c: &SearchCommand) -> ExitCode {
-    let SearchCommand::Random(a) = c;
+    match c {
+        SearchCommand::Random(a) => random(a),
+        SearchCommand::Evolve(a) => super::evolve::evolve(a),
+        SearchCommand::Resume(a) => super::evolve::resume(a),
+        SearchCommand::Report(a) => super::evolve::report(a),
+        SearchCommand::Export(a) => super::evolve::export(a),
+        SearchCommand::Worker => super::evolve::worker(),
+    }
+}
+
+/// `nasc search random`.
+fn random(a: &super::args::RandomArgs) -> ExitCode {
     let key = if a.score == "combined" {
         None
     } else {
