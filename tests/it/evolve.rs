@@ -141,3 +141,299 @@ fn every_mutation_kind_makes_children_that_check() {
         assert!(made >= 3, "{kind:?}: only {made}/6: {failures:?}");
     }
 }
+
+/// `nasc search evolve` on the small CNN with tiny training (a few steps): enough to exercise the loop.
+fn evolve_cmd(db: &Path, trials: u64, workers: usize) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_nasc"));
+    c.current_dir(crate::root())
+        .args(["search", "evolve", "examples/fmnist_cnn.nasl", "--store"]);
+    c.arg(db).args([
+        "--trials",
+        &trials.to_string(),
+        "--workers",
+        &workers.to_string(),
+        "--train-subset",
+        "256",
+        "--val",
+        "256",
+        "--batch",
+        "64",
+        "--max-steps",
+        "3",
+        "--seed",
+        "5",
+        "--synth-timeout",
+        "60",
+        "--json",
+    ]);
+    c
+}
+
+fn rows(db: &Path) -> Vec<nasc::store::Individual> {
+    use nasc::store::Store;
+    nasc::store::SqliteStore::open_existing(db)
+        .unwrap()
+        .individuals(None)
+        .unwrap()
+}
+
+fn pareto_of(stdout: &[u8]) -> Vec<(i64, i64, f64)> {
+    let v: serde_json::Value = serde_json::from_slice(stdout).expect("--json prints the report");
+    v["pareto"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["id"].as_i64().unwrap(),
+                m["params"].as_i64().unwrap(),
+                m["val_accuracy"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Kill -9 in the middle of a run, resume: no finished row lost or changed, no finished child evaluated
+/// twice, exactly the trials asked, and the same individuals and Pareto set as an uninterrupted run.
+#[test]
+fn a_killed_run_resumes_to_the_uninterrupted_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.db"), dir.path().join("b.db"));
+    let trials = 7;
+    let out = evolve_cmd(&a, trials, 1).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let want = pareto_of(&out.stdout);
+    let all_a = rows(&a);
+    assert_eq!(all_a.len() as u64, trials);
+
+    let mut child = evolve_cmd(&b, trials, 1)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        if b.exists() {
+            let r = std::panic::catch_unwind(|| rows(&b)).unwrap_or_default();
+            let done = r.iter().filter(|i| i.status.is_finished()).count();
+            if done >= 3 && r.iter().any(|i| i.status == nasc::store::Status::Running) {
+                break;
+            }
+        }
+        assert!(t0.elapsed().as_secs() < 300, "the run never got going");
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let before = rows(&b);
+    let finished: Vec<_> = before
+        .iter()
+        .filter(|i| i.status.is_finished())
+        .cloned()
+        .collect();
+    assert!(finished.len() >= 3 && (finished.len() as u64) < trials);
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nasc"))
+        .current_dir(crate::root())
+        .args(["search", "resume"])
+        .arg(&b)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after = rows(&b);
+    assert_eq!(after.len() as u64, trials, "exactly the trials asked");
+    assert!(after.iter().all(|i| i.status.is_finished()));
+    for f in &finished {
+        let now = after.iter().find(|i| i.id == f.id).unwrap();
+        assert_eq!(now, f, "a finished row changed on resume");
+        assert_eq!(now.attempts, 1, "a finished child was evaluated again");
+    }
+    let fps: std::collections::HashSet<_> = after.iter().map(|i| &i.fingerprint).collect();
+    assert_eq!(fps.len(), after.len(), "no duplicate individuals");
+    // the same run as the uninterrupted one
+    let key =
+        |v: &[nasc::store::Individual]| -> Vec<(Option<i64>, Option<String>, String, Option<f64>)> {
+            v.iter()
+                .map(|i| {
+                    (
+                        i.parent_id,
+                        i.mutation.clone(),
+                        i.fingerprint.clone(),
+                        i.val_accuracy,
+                    )
+                })
+                .collect()
+        };
+    assert_eq!(key(&after), key(&all_a));
+    assert_eq!(pareto_of(&out.stdout), want);
+}
+
+/// Two workers evaluate two children at once and the run still ends with exactly the trials asked;
+/// bad flags and a store that holds a run are refused before anything runs.
+#[test]
+fn two_workers_and_bad_usage() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w2.db");
+    let out = evolve_cmd(&db, 5, 2).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = rows(&db);
+    assert_eq!(r.len(), 5);
+    assert!(r.iter().all(|i| i.status.is_finished()));
+    // the store already holds a run
+    let out = evolve_cmd(&db, 5, 1).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nasc search resume"));
+    // bad flags: exit 2 with the flag named, no store created
+    for (flag, val, says) in [
+        ("--p-property", "1.5", "--p-property"),
+        ("--workers", "0", "--workers"),
+        ("--time-budget", "soon", "duration"),
+        ("--val", "0", "--val"),
+    ] {
+        let bad = dir.path().join("bad.db");
+        let out = evolve_cmd(&bad, 3, 1).args([flag, val]).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag} {val}: {err}");
+        assert!(err.contains(says), "{flag} {val}: {err}");
+        assert!(!bad.exists(), "{flag} {val} created a store");
+    }
+}
+
+/// Ctrl-C (SIGINT) stops the run soon, with exit 130 and a store that resumes to the trials asked.
+#[test]
+fn ctrl_c_stops_cleanly_and_the_run_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("int.db");
+    let child = evolve_cmd(&db, 6, 1)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        if db.exists() {
+            let r = std::panic::catch_unwind(|| rows(&db)).unwrap_or_default();
+            if r.iter().filter(|i| i.status.is_finished()).count() >= 2 {
+                break;
+            }
+        }
+        assert!(t0.elapsed().as_secs() < 300, "the run never got going");
+    }
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let t1 = std::time::Instant::now();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("nasc search resume"), "{err}");
+    assert!(
+        t1.elapsed().as_secs() < 60,
+        "Ctrl-C took {:?}",
+        t1.elapsed()
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nasc"))
+        .current_dir(crate::root())
+        .args(["search", "resume"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = rows(&db);
+    assert_eq!(r.len(), 6);
+    assert!(r.iter().all(|i| i.status.is_finished()));
+}
+
+/// Measures nothing: an evaluation that is a function of the program (for testing the driver alone).
+struct Fake(std::collections::VecDeque<nasc::exec::Job>);
+
+impl nasc::exec::Executor for Fake {
+    fn submit(&mut self, job: nasc::exec::Job) {
+        self.0.push_back(job);
+    }
+    fn wait(&mut self) -> Option<nasc::exec::JobResult> {
+        let j = self.0.pop_front()?;
+        let n = j.nasl.len() as i64;
+        Some(nasc::exec::JobResult {
+            id: j.id,
+            evaluation: nasc::store::Evaluation {
+                outcome: nasc::store::Outcome::Done,
+                params: Some(n),
+                macs: Some(n),
+                val_accuracy: Some((n % 97) as f64 / 97.0),
+                val_loss: Some(1.0),
+                train_seconds: 0.0,
+                error: None,
+            },
+        })
+    }
+}
+
+/// Deleting what a duplication added gives back an earlier individual: those children are rejected by
+/// fingerprint and drawn again, so the run still has the trials asked, all distinct.
+#[test]
+fn duplicate_children_are_drawn_again() {
+    use nasc::search::evolve::{self, Overrides, Settings};
+    use nasc::search::mutate::Rates;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = nasc::store::SqliteStore::open(dir.path().join("d.db")).unwrap();
+    let seed_file = crate::root().join("examples/fmnist_cnn.nasl");
+    let settings = Settings {
+        seed_file: seed_file.clone(),
+        block: None,
+        trials: Some(8),
+        time_budget: None,
+        workers: 1,
+        policy: nasc::search::select::Policy::Aging {
+            population: 8,
+            sample: 2,
+        },
+        objective: nasc::search::select::Objective::Params,
+        rates: Rates {
+            duplicate: 0.5,
+            delete: 0.5,
+            property: 0.0,
+            ..Rates::default()
+        },
+        run: Default::default(),
+        train: Default::default(),
+        max_attempts: 200,
+    };
+    let text = std::fs::read_to_string(&seed_file).unwrap();
+    evolve::start(&mut store, &settings, &text, 2).unwrap();
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let rep = evolve::run(
+        &mut store,
+        &Overrides::default(),
+        &mut Fake(Default::default()),
+        &stop,
+        &mut |_| {},
+    )
+    .unwrap();
+    use nasc::store::Store;
+    let r = store.individuals(None).unwrap();
+    assert_eq!(r.len(), 8);
+    let fps: std::collections::HashSet<_> = r.iter().map(|i| &i.fingerprint).collect();
+    assert_eq!(fps.len(), 8);
+    assert!(rep.attempts.duplicates > 0, "{:?}", rep.attempts);
+    for i in &r[1..] {
+        assert!(i.parent_id.is_some() && i.mutation.is_some(), "{i:?}");
+    }
+}
