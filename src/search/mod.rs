@@ -9,6 +9,7 @@
 
 pub mod pareto;
 pub mod random;
+pub mod report;
 
 pub use random::{random_search, SearchResult};
 
