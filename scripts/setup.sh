@@ -2,7 +2,8 @@
 # Idempotent set-up for nasc on a fresh Debian machine of this kind (see docs/setup.md).
 #
 # Installs, each only when missing:
-#   * Debian: the Fashion-MNIST dataset package (the embedded default data) and neovim (LSP tests);
+#   * Debian: the Fashion-MNIST dataset package (the embedded default data), neovim (LSP tests) and
+#     chromium (the search report's test renders the page in headless Chromium);
 #   * a Python virtual environment under ~/.cache/nasc/ holding torch==2.13.0 (the libtorch that tch 0.26
 #     requires, and `import torch` for the round-trip tests), z3-solver==5.4.1.0 (libz3) and numpy;
 #   * `.deps/` in the clone: links to that libtorch and libz3, read by .cargo/config.toml and build.rs.
@@ -32,7 +33,8 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >&2
 }
 
-apt_install dataset-fashion-mnist neovim
+# chromium: tests/it/report.rs opens the search report in headless Chromium (screenshot, DOM, script errors)
+apt_install dataset-fashion-mnist neovim chromium
 
 if [[ ! -f $stamp ]]; then
   say "creating $venv (torch $TORCH_VERSION, z3-solver $Z3_VERSION; ~2.6 GB download the first time)"

@@ -12,6 +12,7 @@ pub mod flat;
 pub mod mutate;
 pub mod pareto;
 pub mod random;
+pub mod report;
 pub mod select;
 
 pub use random::{random_search, SearchResult};

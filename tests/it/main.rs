@@ -10,6 +10,7 @@ mod lower;
 mod lsp;
 mod props;
 mod props_oracle;
+mod report;
 mod score;
 mod syntax;
 mod synth;

@@ -370,11 +370,12 @@ pub(super) fn report(a: &ReportArgs) -> ExitCode {
         p.into()
     });
     let location = a.store.display().to_string();
-    match REPORT_PENDING(&location, &run, &inds, &out) {
+    match crate::search::report::write(&location, &run, &inds, &out) {
         Ok(index) => {
             eprintln!("wrote {}", index.display());
             if a.json {
-                let _ = &run;
+                let s = crate::search::report::summarize(&run, &inds);
+                println!("{}", serde_json::to_string_pretty(&s).unwrap_or_default());
             }
             ExitCode::SUCCESS
         }
@@ -531,14 +532,4 @@ pub(super) fn worker() -> ExitCode {
             ExitCode::from(1)
         }
     }
-}
-
-#[allow(non_snake_case, reason = "temporary")]
-fn REPORT_PENDING(
-    _: &str,
-    _: &crate::store::Run,
-    _: &[crate::store::Individual],
-    _: &std::path::Path,
-) -> std::io::Result<std::path::PathBuf> {
-    Err(std::io::Error::other("pending"))
 }
