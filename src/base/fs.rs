@@ -5,13 +5,21 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// The temporary name `path` is written under before the rename (same folder, so the rename is atomic).
+/// The temporary name `path` is written under before the rename: same folder (so the rename is atomic),
+/// same extension (writers such as libtorch's choose the format by it): `.NAME.tmp-PID.EXT`.
 fn temp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
+    let stem = path
+        .file_stem()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "out".into());
-    let tmp = format!(".{name}.tmp-{}", std::process::id());
+    let tmp = match path.extension() {
+        Some(ext) => format!(
+            ".{stem}.tmp-{}.{}",
+            std::process::id(),
+            ext.to_string_lossy()
+        ),
+        None => format!(".{stem}.tmp-{}", std::process::id()),
+    };
     path.with_file_name(tmp)
 }
 

@@ -332,6 +332,16 @@ pub struct EvolveArgs {
     /// Mutation draws per child before the run gives up.
     #[arg(long, default_value_t = 50)]
     pub max_attempts: usize,
+    /// Weight inheritance: a child starts from its parent's trained tensors whose IR path and shape
+    /// match (weights are kept in RUN.db.weights/).
+    #[arg(long)]
+    pub inherit: bool,
+    /// Training-free prefilter SCORE:K:M: make K children, score them (e.g. epe), train the best M.
+    #[arg(long, value_name = "SCORE:K:M")]
+    pub prefilter: Option<String>,
+    /// Samples in the prefilter's scoring batch.
+    #[arg(long, default_value_t = 64)]
+    pub prefilter_batch: i64,
     /// The dataset (as for `nasc train`).
     #[arg(long, default_value = "fashion-mnist")]
     pub data: String,

@@ -518,19 +518,22 @@ impl Splits {
             &perm[..opts.val as usize],
             perm[opts.val as usize..].to_vec(),
         );
+        // statistics of the fitted training images: the first 4,096 of the training part *before*
+        // `limit`, so that `nasc eval` (which trains nothing and takes no limit) normalises exactly as
+        // the training run did (in chunks, to bound memory)
+        let stats = subset(&train, &ti[..ti.len().min(4096)]);
         if let Some(l) = opts.limit {
             ti.truncate(l.max(1) as usize);
         }
         let tr = subset(&train, &ti);
         let va = subset(&train, vi);
-        // statistics of the fitted training images (the first 4,096, in chunks, to bound memory)
         let c = shape[0];
-        let k = tr.len().min(4096);
+        let k = stats.len();
         let (mut sum, mut sq) = (vec![0f64; c as usize], vec![0f64; c as usize]);
         let mut count = 0f64;
         for start in (0..k).step_by(256) {
             let len = (k - start).min(256);
-            let chunk = fit_images(&tr.images.f_narrow(0, start, len)?, shape)?;
+            let chunk = fit_images(&stats.images.f_narrow(0, start, len)?, shape)?;
             let f = chunk.f_to_kind(Kind::Double)? / 255.0;
             let s1 = Vec::<f64>::try_from(f.f_sum_dim_intlist(
                 &[0i64, 2, 3][..],

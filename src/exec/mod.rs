@@ -67,6 +67,13 @@ pub struct Job {
     pub block: Option<String>,
     pub run: RunSettings,
     pub train: TrainConfig,
+    /// Weight inheritance: start from the tensors of this checkpoint whose IR path and shape match
+    /// (the parent's trained weights); the others keep their initialisation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_weights: Option<PathBuf>,
+    /// Save the trained weights here (safetensors, written atomically), for children to inherit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub save_weights: Option<PathBuf>,
 }
 
 /// What a job measured: the store's [`Evaluation`] (outcome, params, MACs, validation accuracy and loss,
@@ -152,10 +159,15 @@ fn evaluate_inner(job: &Job) -> JobResult {
         r
     };
     let t0 = std::time::Instant::now();
-    let session = match Session::new(built.graph, built.program.sources, &so) {
+    let mut session = match Session::new(built.graph, built.program.sources, &so) {
         Ok(s) => s,
         Err((e, _)) => return fail(e.to_string()),
     };
+    if let Some(w) = job.init_weights.as_deref().filter(|w| w.is_file()) {
+        if let Err(e) = session.load_matching(w) {
+            return fail(format!("cannot inherit the parent's weights: {e}"));
+        }
+    }
     let reports = match session.train(&job.train, &mut |_| {}) {
         Ok(r) => r,
         Err(e) => return fail(e.to_string()),
@@ -168,6 +180,16 @@ fn evaluate_inner(job: &Job) -> JobResult {
             "the loss diverged (train loss {}, validation loss {})",
             last.train_loss, last.val.loss
         ));
+    }
+    if let Some(w) = &job.save_weights {
+        let saved = crate::base::fs::with_atomic(w, |tmp| {
+            session
+                .save(tmp)
+                .map_err(|e| std::io::Error::other(e.to_string()))
+        });
+        if let Err(e) = saved {
+            return fail(format!("cannot save the weights to {}: {e}", w.display()));
+        }
     }
     JobResult {
         id: job.id,

@@ -113,4 +113,29 @@ impl Session {
     pub fn load(&mut self, file: &Path) -> Result<(), LowerError> {
         train::load_checkpoint(&mut self.vs, file)
     }
+
+    /// Weight inheritance: copies every tensor of the checkpoint whose name (the IR path) and shape match
+    /// one of this network's, and leaves the others as initialised. Returns (copied, tensors in the file).
+    pub fn load_matching(&mut self, file: &Path) -> Result<(usize, usize), LowerError> {
+        let io = |e: tch::TchError| LowerError::Io {
+            file: file.display().to_string(),
+            message: super::first_line(&e.to_string()),
+        };
+        let named = tch::Tensor::read_safetensors(file).map_err(io)?;
+        let vars = self.vs.variables();
+        let mut copied = 0;
+        tch::no_grad(|| -> Result<(), LowerError> {
+            for (name, t) in &named {
+                if let Some(v) = vars.get(name) {
+                    if v.size() == t.size() && v.kind() == t.kind() {
+                        let mut v = v.shallow_clone();
+                        v.f_copy_(&t.to_device(v.device())).map_err(io)?;
+                        copied += 1;
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        Ok((copied, named.len()))
+    }
 }

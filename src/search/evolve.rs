@@ -53,6 +53,47 @@ pub struct Settings {
     pub train: TrainConfig,
     /// Mutation draws allowed per child before the run stops with an error.
     pub max_attempts: usize,
+    /// Weight inheritance: each individual's trained weights are kept in this folder, and a child starts
+    /// from its parent's tensors whose IR path and shape match.
+    #[serde(default)]
+    pub inherit: Option<PathBuf>,
+    /// Training-free prefilter: make `make` children, score them, train the best `keep`.
+    #[serde(default)]
+    pub prefilter: Option<Prefilter>,
+}
+
+/// `--prefilter SCORE:K:M`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Prefilter {
+    /// The score (`epe`, `naswot`, … as `nasc score` names them; higher is better).
+    pub score: String,
+    pub make: usize,
+    pub keep: usize,
+    /// Samples in the scoring batch.
+    pub batch: i64,
+}
+
+impl Prefilter {
+    /// Parses `SCORE:K:M` (K ≥ M ≥ 1).
+    pub fn parse(s: &str, batch: i64) -> Result<Prefilter, String> {
+        let parts: Vec<&str> = s.split(':').collect();
+        let bad = || format!("--prefilter takes SCORE:K:M (e.g. epe:8:2), not `{s}`");
+        let [score, k, m] = parts[..] else {
+            return Err(bad());
+        };
+        let (make, keep): (usize, usize) =
+            (k.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+        if keep == 0 || make < keep || make > 1000 {
+            return Err(format!("--prefilter {s}: need 1 ≤ M ≤ K ≤ 1000"));
+        }
+        crate::score::ScoreKind::parse_list(score).map_err(|e| format!("--prefilter {s}: {e}"))?;
+        Ok(Prefilter {
+            score: score.to_string(),
+            make,
+            keep,
+            batch,
+        })
+    }
 }
 
 /// Why evolution stopped without finishing.
@@ -97,6 +138,9 @@ pub struct Timing {
     pub train: f64,
     /// Run-store transactions.
     pub store: f64,
+    /// Training-free scoring of the prefilter.
+    #[serde(default)]
+    pub prefilter: f64,
 }
 
 /// Counters of child making.
@@ -108,6 +152,9 @@ pub struct Attempts {
     pub failed: HashMap<String, u64>,
     /// Children rejected because an individual with the same fingerprint exists.
     pub duplicates: u64,
+    /// Children the prefilter scored and did not train.
+    #[serde(default)]
+    pub prefiltered_out: u64,
 }
 
 /// What the driver saves with every change of state (with the generator, `DriverState::rng`).
@@ -359,6 +406,7 @@ struct Driver<'a> {
     done: Vec<Individual>,
     session_start: Instant,
     wall_before: f64,
+    scorer: Option<crate::score::Scorer>,
 }
 
 impl Driver<'_> {
@@ -392,8 +440,14 @@ impl Driver<'_> {
         Ok(&self.flats[&ind.id])
     }
 
-    fn job(&self, ind: &Individual) -> Job {
-        let (path, block) = if ind.parent_id.is_none() {
+    fn job(&mut self, ind: &Individual) -> Job {
+        // with inheritance the seed trains in its flat form, whose IR paths its children share (same
+        // graph, same ops in the same order)
+        let flat_seed = match (&self.settings.inherit, ind.parent_id) {
+            (Some(_), None) => self.flat(ind).ok().map(|(f, _)| f.to_nasl("")),
+            _ => None,
+        };
+        let (path, block) = if ind.parent_id.is_none() && flat_seed.is_none() {
             (self.settings.seed_file.clone(), self.settings.block.clone())
         } else {
             (
@@ -403,13 +457,21 @@ impl Driver<'_> {
                 None,
             )
         };
+        let weights = |id: i64| {
+            self.settings
+                .inherit
+                .as_ref()
+                .map(|d| d.join(format!("{id}.safetensors")))
+        };
         Job {
             id: ind.id as u64,
-            nasl: ind.nasl.clone(),
+            nasl: flat_seed.unwrap_or_else(|| ind.nasl.clone()),
             path,
             block,
             run: self.settings.run.clone(),
             train: self.settings.train.clone(),
+            init_weights: ind.parent_id.and_then(weights),
+            save_weights: weights(ind.id),
         }
     }
 
@@ -430,8 +492,13 @@ impl Driver<'_> {
             .collect()
     }
 
-    /// Makes one new child (drawing again after failed mutations and duplicates), inserts it.
-    fn make_child(&mut self, on: &mut dyn FnMut(&Event)) -> Result<Individual, EvolveError> {
+    /// Draws one new child (drawing again after failed mutations and duplicates of the run or of
+    /// `also`), not yet inserted; returns it with its parent's id.
+    fn draw_child(
+        &mut self,
+        also: &HashSet<String>,
+        on: &mut dyn FnMut(&Event),
+    ) -> Result<(i64, mutate::Child), EvolveError> {
         let t0 = Instant::now();
         let mut last = Vec::new();
         for _ in 0..self.settings.max_attempts.max(1) {
@@ -473,47 +540,14 @@ impl Driver<'_> {
             match made {
                 Ok(child) => {
                     self.state.timing.synth += child.synth_seconds;
-                    if self.fingerprints.contains(&child.fingerprint) {
+                    if self.fingerprints.contains(&child.fingerprint)
+                        || also.contains(&child.fingerprint)
+                    {
                         self.state.attempts.duplicates += 1;
                         continue;
                     }
-                    let header = format!(
-                        "individual of `nasc search evolve` from {}: parent #{pid}, {}",
-                        self.settings.seed_file.display(),
-                        child.detail
-                    );
-                    let new = NewIndividual {
-                        parent_id: Some(pid),
-                        mutation: Some(kind.name().into()),
-                        nasl: child.flat.to_nasl(&header),
-                        fingerprint: child.fingerprint.clone(),
-                        target_props: child
-                            .target
-                            .as_ref()
-                            .and_then(|t| serde_json::to_value(t).ok()),
-                        synth_outcome: child.synth.clone(),
-                    };
                     self.state.timing.generate += t0.elapsed().as_secs_f64();
-                    let snap = self.snapshot();
-                    let id = match self.timed(|s| s.insert_pending(&new, Some(&snap))) {
-                        Ok(id) => id,
-                        Err(StoreError::DuplicateFingerprint { .. }) => {
-                            self.fingerprints.insert(child.fingerprint);
-                            self.state.attempts.duplicates += 1;
-                            continue;
-                        }
-                        Err(e) => return Err(e.into()),
-                    };
-                    self.fingerprints.insert(child.fingerprint);
-                    let g = mutate::build(&child.flat).map_err(EvolveError::Stuck)?;
-                    self.flats.insert(id, (child.flat, g));
-                    on(&Event::Child {
-                        id,
-                        parent: pid,
-                        kind,
-                        detail: &child.detail,
-                    });
-                    return self.timed(|s| s.individual(id)).map_err(Into::into);
+                    return Ok((pid, child));
                 }
                 Err(f) => {
                     self.state.timing.synth += f.synth_seconds;
@@ -540,6 +574,152 @@ impl Driver<'_> {
             self.settings.max_attempts,
             last.join("; ")
         )))
+    }
+
+    /// Inserts a drawn child as `pending` (with the driver's state); None when the store already had
+    /// its fingerprint.
+    fn insert(
+        &mut self,
+        pid: i64,
+        child: mutate::Child,
+        on: &mut dyn FnMut(&Event),
+    ) -> Result<Option<Individual>, EvolveError> {
+        let header = format!(
+            "individual of `nasc search evolve` from {}: parent #{pid}, {}",
+            self.settings.seed_file.display(),
+            child.detail
+        );
+        let new = NewIndividual {
+            parent_id: Some(pid),
+            mutation: Some(child.kind.name().into()),
+            nasl: child.flat.to_nasl(&header),
+            fingerprint: child.fingerprint.clone(),
+            target_props: child
+                .target
+                .as_ref()
+                .and_then(|t| serde_json::to_value(t).ok()),
+            synth_outcome: child.synth.clone(),
+        };
+        let snap = self.snapshot();
+        let id = match self.timed(|s| s.insert_pending(&new, Some(&snap))) {
+            Ok(id) => id,
+            Err(StoreError::DuplicateFingerprint { .. }) => {
+                self.fingerprints.insert(child.fingerprint);
+                self.state.attempts.duplicates += 1;
+                return Ok(None);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        self.fingerprints.insert(child.fingerprint);
+        let g = mutate::build(&child.flat).map_err(EvolveError::Stuck)?;
+        on(&Event::Child {
+            id,
+            parent: pid,
+            kind: child.kind,
+            detail: &child.detail,
+        });
+        self.flats.insert(id, (child.flat, g));
+        Ok(Some(self.timed(|s| s.individual(id))?))
+    }
+
+    /// Makes the next children to evaluate: one, or with the prefilter the best `keep` of `make`
+    /// (at most `room`).
+    fn next_children(
+        &mut self,
+        room: u64,
+        on: &mut dyn FnMut(&Event),
+    ) -> Result<Vec<Individual>, EvolveError> {
+        let Some(pf) = self.settings.prefilter.clone() else {
+            loop {
+                let (pid, child) = self.draw_child(&HashSet::new(), on)?;
+                if let Some(ind) = self.insert(pid, child, on)? {
+                    return Ok(vec![ind]);
+                }
+            }
+        };
+        let mut drawn: Vec<(i64, mutate::Child)> = Vec::new();
+        let mut seen = HashSet::new();
+        for _ in 0..pf.make {
+            let (pid, child) = self.draw_child(&seen, on)?;
+            seen.insert(child.fingerprint.clone());
+            drawn.push((pid, child));
+        }
+        let t0 = Instant::now();
+        let scores = self.prefilter_scores(&pf, &drawn)?;
+        self.state.timing.prefilter += t0.elapsed().as_secs_f64();
+        let mut order: Vec<usize> = (0..drawn.len()).collect();
+        // best first; children without a signal last; ties by draw order
+        order.sort_by(|&a, &b| {
+            let key = |i: usize| scores[i].unwrap_or(f64::NEG_INFINITY);
+            key(b).total_cmp(&key(a)).then(a.cmp(&b))
+        });
+        let keep = pf.keep.min(room.max(1) as usize);
+        let mut slots: Vec<Option<(i64, mutate::Child)>> = drawn.into_iter().map(Some).collect();
+        let mut out = Vec::new();
+        for &i in order.iter().take(keep) {
+            if let Some((pid, child)) = slots[i].take() {
+                if let Some(ind) = self.insert(pid, child, on)? {
+                    out.push(ind);
+                }
+            }
+        }
+        self.state.attempts.prefiltered_out += (order.len() - out.len()) as u64;
+        Ok(out)
+    }
+
+    /// The prefilter's score of each drawn child (None: no signal).
+    fn prefilter_scores(
+        &mut self,
+        pf: &Prefilter,
+        drawn: &[(i64, mutate::Child)],
+    ) -> Result<Vec<Option<f64>>, EvolveError> {
+        let kinds = crate::score::ScoreKind::parse_list(&pf.score)
+            .map_err(|e| EvolveError::Run(e.to_string()))?;
+        let kind = kinds[0];
+        let graphs = drawn
+            .iter()
+            .map(|(_, c)| {
+                let text = c.flat.to_nasl("");
+                build_at(Path::new("<evolve>.nasl"), &text, None).and_then(|_| {
+                    let t = text.clone();
+                    let b = pf.batch;
+                    crate::check::with_big_stack(move || {
+                        crate::synth::build_text(Path::new("<evolve>.nasl"), &t, None, b)
+                    })
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()
+            .map_err(EvolveError::Stuck)?;
+        if self.scorer.is_none() {
+            let opts = crate::score::ScoreOptions {
+                scores: vec![kind],
+                data: self.settings.run.data.clone(),
+                batch: pf.batch,
+                seed: self.settings.run.seed,
+                device: self.settings.run.device.clone(),
+                threads: self.settings.run.threads,
+                ..Default::default()
+            };
+            let first = graphs
+                .first()
+                .ok_or_else(|| EvolveError::Stuck("the prefilter drew no child".into()))?;
+            self.scorer = Some(
+                crate::score::Scorer::new(opts, first)
+                    .map_err(|e| EvolveError::Run(format!("the prefilter's scorer: {e}")))?,
+            );
+        }
+        let Some(scorer) = &self.scorer else {
+            return Ok(vec![None; graphs.len()]);
+        };
+        Ok(graphs
+            .iter()
+            .map(|g| {
+                scorer
+                    .score(g, 0)
+                    .ok()
+                    .and_then(|r| r.get(kind).and_then(|s| s.value()))
+            })
+            .collect())
     }
 
     fn best(&self) -> Option<(i64, f64)> {
@@ -602,6 +782,7 @@ pub fn run(
             .collect(),
         session_start: Instant::now(),
         wall_before,
+        scorer: None,
     };
     let finished0 = all.iter().filter(|i| i.status.is_finished()).count() as u64;
     let mut total = all.len() as u64;
@@ -636,10 +817,18 @@ pub fn run(
                     if !budget_left(&d, total) || d.done.is_empty() || stop.load(Ordering::SeqCst) {
                         break;
                     }
-                    match d.make_child(on) {
-                        Ok(i) => {
-                            total += 1;
-                            i
+                    let room = d
+                        .settings
+                        .trials
+                        .map_or(u64::MAX, |n| n.saturating_sub(total));
+                    match d.next_children(room, on) {
+                        Ok(v) => {
+                            total += v.len() as u64;
+                            queue.extend(v);
+                            match queue.pop_front() {
+                                Some(i) => i,
+                                None => continue,
+                            }
                         }
                         Err(e) => {
                             exec.abort();
@@ -649,7 +838,8 @@ pub fn run(
                 }
             };
             d.timed(|s| s.mark_running(ind.id))?;
-            exec.submit(d.job(&ind));
+            let job = d.job(&ind);
+            exec.submit(job);
             in_flight += 1;
         }
         if in_flight == 0 {

@@ -105,7 +105,8 @@ fn settings(a: &EvolveArgs) -> Result<Settings, String> {
         .threads
         .unwrap_or_else(|| (cores / a.workers as i32).max(1));
     Ok(Settings {
-        seed_file: a.file.clone(),
+        // absolute, so that a resume from another folder finds the seed (and its imports)
+        seed_file: std::path::absolute(&a.file).unwrap_or_else(|_| a.file.clone()),
         block: a.block.clone(),
         trials,
         time_budget,
@@ -161,7 +162,28 @@ fn settings(a: &EvolveArgs) -> Result<Settings, String> {
             max_steps: a.max_steps,
         },
         max_attempts: a.max_attempts.max(1),
+        inherit: a.inherit.then(|| weights_dir(&a.store)),
+        prefilter: match &a.prefilter {
+            Some(p) => {
+                if !(2..=4096).contains(&a.prefilter_batch) {
+                    return Err(format!(
+                        "--prefilter-batch must be 2–4096, not {}",
+                        a.prefilter_batch
+                    ));
+                }
+                Some(evolve::Prefilter::parse(p, a.prefilter_batch)?)
+            }
+            None => None,
+        },
     })
+}
+
+/// Where `--inherit` keeps each individual's trained weights: `RUN.db.weights/` next to the store.
+fn weights_dir(store: &std::path::Path) -> std::path::PathBuf {
+    let store = std::path::absolute(store).unwrap_or_else(|_| store.to_path_buf());
+    let mut p = store.into_os_string();
+    p.push(".weights");
+    p.into()
 }
 
 fn open(path: &std::path::Path) -> Result<Box<dyn Store + Send>, ExitCode> {
@@ -255,6 +277,14 @@ fn drive(mut st: Box<dyn Store + Send>, o: &Overrides, json: bool) -> ExitCode {
         Ok(s) => s,
         Err(e) => return evolve_failed(&e),
     };
+    if let Some(d) = &settings.inherit {
+        if let Err(e) = std::fs::create_dir_all(d) {
+            return usage(format!(
+                "cannot create the weights folder {}: {e}",
+                d.display()
+            ));
+        }
+    }
     let workers = o.workers.unwrap_or(settings.workers);
     let mut exec = match Workers::this_executable(workers) {
         Ok(w) => w.with_stop(&STOP),
