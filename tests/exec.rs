@@ -31,6 +31,8 @@ fn job(id: u64, nasl: String, lr: f64) -> Job {
             lr,
             ..Default::default()
         },
+        init_weights: None,
+        save_weights: None,
     }
 }
 

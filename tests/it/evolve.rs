@@ -415,6 +415,8 @@ fn duplicate_children_are_drawn_again() {
         run: Default::default(),
         train: Default::default(),
         max_attempts: 200,
+        inherit: None,
+        prefilter: None,
     };
     let text = std::fs::read_to_string(&seed_file).unwrap();
     evolve::start(&mut store, &settings, &text, 2).unwrap();
@@ -436,4 +438,47 @@ fn duplicate_children_are_drawn_again() {
     for i in &r[1..] {
         assert!(i.parent_id.is_some() && i.mutation.is_some(), "{i:?}");
     }
+}
+
+/// `--inherit` keeps every individual's weights for its children; `--prefilter epe:3:1` scores three
+/// children per evaluation and trains one, and says so in the report.
+#[test]
+fn inherit_and_prefilter() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ip.db");
+    let out = evolve_cmd(&db, 4, 1)
+        .args([
+            "--inherit",
+            "--prefilter",
+            "epe:3:1",
+            "--prefilter-batch",
+            "16",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = rows(&db);
+    assert_eq!(r.len(), 4);
+    assert!(
+        r.iter().all(|i| i.status == nasc::store::Status::Done),
+        "{r:?}"
+    );
+    let weights = dir.path().join("ip.db.weights");
+    for i in &r {
+        assert!(weights.join(format!("{}.safetensors", i.id)).is_file());
+    }
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["attempts"]["prefiltered_out"], 6, "{v}");
+    assert!(v["timing"]["prefilter"].as_f64().unwrap() > 0.0);
+    // a bad prefilter is a usage error
+    let out = evolve_cmd(&dir.path().join("bad.db"), 4, 1)
+        .args(["--prefilter", "epe:1:3"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--prefilter"));
 }
