@@ -242,8 +242,8 @@ earlier individual is drawn again; one that fails to train is recorded as failed
 Everything goes to the run store (--store, one SQLite file) as it happens: kill the search at any \
 time (Ctrl-C, kill -9, a crash) and `nasc search resume RUN.db` continues it; with --workers 1 the \
 resumed run makes the same children as an uninterrupted one. --trials N counts every individual, the \
-seed included. --json prints the final Pareto set. The seed is written from scratch in the flat form \
-evolution works on: a chain of block instances of primitive ops (see docs/search.md).
+seed included. --json prints the final Pareto set. Children are written in the flat form evolution \
+works on: a chain of block instances of builtin ops (docs/search.md).
 
 Examples:
   nasc search evolve examples/fmnist_cnn.nasl --store run.db --trials 20 --train-subset 2000
