@@ -2,7 +2,8 @@
 # The main job on the embedded default: check every bundled example and stdlib module, verify they are in
 # canonical form, print the inferred shapes of two examples and the cost of three, synthesize a replacement
 # for a CifarNet block from its properties with z3, then lower the small
-# Fashion-MNIST CNN to libtorch, train it for one epoch on CPU and print its validation accuracy.
+# Fashion-MNIST CNN to libtorch, train it for one epoch on CPU and print its validation accuracy, and run a
+# short property-guided evolution from it (with its HTML report).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 cargo build --release --quiet
@@ -40,3 +41,7 @@ echo "(wall time $(( $(date +%s) - start )) s)"
 echo
 echo "== nasc eval examples/fmnist_cnn.nasl --weights fmnist.safetensors --part test"
 $nasc eval examples/fmnist_cnn.nasl --weights "$ckpt/fmnist.safetensors" --part test
+echo
+echo "== nasc search evolve examples/fmnist_cnn.nasl --trials 6 (alpha-NAS: mutate, synthesize with z3, train; small subset)"
+$nasc search evolve examples/fmnist_cnn.nasl --store "$ckpt/run.db" --trials 6 --train-subset 2000 --val 1000 --seed 0
+$nasc search report "$ckpt/run.db" --out "$ckpt/report"

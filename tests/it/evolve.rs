@@ -177,6 +177,24 @@ fn rows(db: &Path) -> Vec<nasc::store::Individual> {
         .unwrap()
 }
 
+/// Waits until the run in `db` has `finished` finished individuals (and, with `running`, one in flight).
+fn wait_for(db: &Path, finished: usize, running: bool) {
+    let t0 = std::time::Instant::now();
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        if db.exists() {
+            let r = std::panic::catch_unwind(|| rows(db)).unwrap_or_default();
+            let done = r.iter().filter(|i| i.status.is_finished()).count();
+            if done >= finished
+                && (!running || r.iter().any(|i| i.status == nasc::store::Status::Running))
+            {
+                return;
+            }
+        }
+        assert!(t0.elapsed().as_secs() < 300, "the run never got going");
+    }
+}
+
 fn pareto_of(stdout: &[u8]) -> Vec<(i64, i64, f64)> {
     let v: serde_json::Value = serde_json::from_slice(stdout).expect("--json prints the report");
     v["pareto"]
@@ -215,18 +233,7 @@ fn a_killed_run_resumes_to_the_uninterrupted_result() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let t0 = std::time::Instant::now();
-    loop {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-        if b.exists() {
-            let r = std::panic::catch_unwind(|| rows(&b)).unwrap_or_default();
-            let done = r.iter().filter(|i| i.status.is_finished()).count();
-            if done >= 3 && r.iter().any(|i| i.status == nasc::store::Status::Running) {
-                break;
-            }
-        }
-        assert!(t0.elapsed().as_secs() < 300, "the run never got going");
-    }
+    wait_for(&b, 3, true);
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     let before = rows(&b);
@@ -322,17 +329,7 @@ fn ctrl_c_stops_cleanly_and_the_run_resumes() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let t0 = std::time::Instant::now();
-    loop {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-        if db.exists() {
-            let r = std::panic::catch_unwind(|| rows(&db)).unwrap_or_default();
-            if r.iter().filter(|i| i.status.is_finished()).count() >= 2 {
-                break;
-            }
-        }
-        assert!(t0.elapsed().as_secs() < 300, "the run never got going");
-    }
+    wait_for(&db, 2, false);
     // SAFETY: signalling our own child process.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let t1 = std::time::Instant::now();
