@@ -139,11 +139,11 @@ impl Flat {
         let users = g.users();
         let mut cuts = Vec::new();
         let mut reach = 0; // the furthest user of any node before v
-        for v in 0..n {
-            if v != input && v > input && reach <= v {
+        for (v, used_by) in users.iter().enumerate() {
+            if v > input && reach <= v {
                 cuts.push(v);
             }
-            reach = reach.max(users[v].iter().copied().max().unwrap_or(v));
+            reach = reach.max(used_by.iter().copied().max().unwrap_or(v));
         }
         // pieces: (previous cut, cut]; each piece's nodes and enclosing instance
         let mut pieces: Vec<(Vec<NodeId>, Vec<&str>)> = Vec::new();

@@ -267,19 +267,19 @@ fn a_killed_run_resumes_to_the_uninterrupted_result() {
     let fps: std::collections::HashSet<_> = after.iter().map(|i| &i.fingerprint).collect();
     assert_eq!(fps.len(), after.len(), "no duplicate individuals");
     // the same run as the uninterrupted one
-    let key =
-        |v: &[nasc::store::Individual]| -> Vec<(Option<i64>, Option<String>, String, Option<f64>)> {
-            v.iter()
-                .map(|i| {
-                    (
-                        i.parent_id,
-                        i.mutation.clone(),
-                        i.fingerprint.clone(),
-                        i.val_accuracy,
-                    )
-                })
-                .collect()
-        };
+    type Key = (Option<i64>, Option<String>, String, Option<f64>);
+    let key = |v: &[nasc::store::Individual]| -> Vec<Key> {
+        v.iter()
+            .map(|i| {
+                (
+                    i.parent_id,
+                    i.mutation.clone(),
+                    i.fingerprint.clone(),
+                    i.val_accuracy,
+                )
+            })
+            .collect()
+    };
     assert_eq!(key(&after), key(&all_a));
     assert_eq!(pareto_of(&out.stdout), want);
 }
