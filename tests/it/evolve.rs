@@ -479,3 +479,33 @@ fn inherit_and_prefilter() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--prefilter"));
 }
+
+/// `--time-budget` stops making children once the wall time is spent (here: after the seed), and a
+/// resume with a larger `--trials` continues the same run.
+#[test]
+fn time_budget_and_raised_trials() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tb.db");
+    let out = evolve_cmd(&db, 50, 1)
+        .args(["--time-budget", "0.5s"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(rows(&db).len(), 1, "only the seed fits in half a second");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nasc"))
+        .args(["search", "resume"])
+        .arg(&db)
+        .args(["--time-budget", "1h", "--trials", "3"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(rows(&db).len(), 3);
+}
