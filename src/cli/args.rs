@@ -326,6 +326,10 @@ pub struct EvolveArgs {
     /// Probability that a rewritten block's other instances adopt the rewrite.
     #[arg(long, default_value_t = 0.2)]
     pub p_adopt: f64,
+    /// What synthesis prefers among replacements that satisfy the mutated properties: none (the seeded
+    /// first found, as the reference), params or flops (the fewest: pushes toward smaller networks).
+    #[arg(long, default_value = "none", value_parser = ["none", "params", "flops"])]
+    pub synth_objective: String,
     /// Synthesis time limit per property-guided mutation (seconds).
     #[arg(long, default_value_t = 10.0)]
     pub synth_timeout: f64,

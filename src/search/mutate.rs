@@ -59,6 +59,10 @@ pub struct Rates {
     pub mixing: f64,
     /// Synthesis time limit per property-guided mutation, in seconds.
     pub synth_timeout: f64,
+    /// What synthesis prefers among satisfying replacements (`none`: the seeded first found, the
+    /// reference's behaviour; `fewest_params` / `fewest_flops` push the search toward smaller networks).
+    #[serde(default)]
+    pub synth_objective: synth::Objective,
 }
 
 impl Default for Rates {
@@ -73,6 +77,7 @@ impl Default for Rates {
             depth: MutationRates::SMALL.depth,
             mixing: MutationRates::SMALL.mixing,
             synth_timeout: 10.0,
+            synth_objective: synth::Objective::None,
         }
     }
 }
@@ -325,6 +330,7 @@ fn property(
         seed: Some(rng.gen()),
         timeout: Duration::from_secs_f64(rates.synth_timeout.max(0.01)),
         replaced_ops: Some(n_ops),
+        objective: rates.synth_objective,
         name: "s".into(),
         ..Default::default()
     };

@@ -30,7 +30,7 @@ use z3::ast::{Bool, Int};
 use z3::SatResult;
 
 /// What to optimise among satisfying programs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Objective {
     /// The first programs found (shortest sketch first).

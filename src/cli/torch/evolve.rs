@@ -135,6 +135,11 @@ fn settings(a: &EvolveArgs) -> Result<Settings, String> {
             property: a.p_property,
             adopt: a.p_adopt,
             synth_timeout: a.synth_timeout,
+            synth_objective: match a.synth_objective.as_str() {
+                "params" => crate::synth::Objective::FewestParams,
+                "flops" => crate::synth::Objective::FewestFlops,
+                _ => crate::synth::Objective::None,
+            },
             ..Rates::default()
         },
         run: RunSettings {
