@@ -135,10 +135,6 @@ impl Workers {
         })
     }
 
-    fn failed(job: &Job, why: String) -> JobResult {
-        JobResult::failed(job.id, why)
-    }
-
     /// Ends worker `slot` and returns the failed result of the job it ran.
     fn bury(&mut self, slot: usize, what: &str) -> Option<JobResult> {
         let mut w = self.slots[slot].take()?;
@@ -162,7 +158,7 @@ impl Workers {
         if !tail.trim().is_empty() {
             why.push_str(&format!("; its last output:\n{tail}"));
         }
-        Some(Self::failed(&job, why))
+        Some(JobResult::failed(job.id, why))
     }
 }
 
@@ -181,7 +177,7 @@ impl Executor for Workers {
             // the caller broke the capacity contract: answer at once
             let _ = self.tx.send(Event::Result(
                 usize::MAX,
-                Self::failed(&job, "internal error: more jobs than workers".into()),
+                JobResult::failed(job.id, "internal error: more jobs than workers".into()),
             ));
             return;
         };
@@ -195,7 +191,7 @@ impl Executor for Workers {
                     );
                     let _ = self
                         .tx
-                        .send(Event::Result(usize::MAX, Self::failed(&job, why)));
+                        .send(Event::Result(usize::MAX, JobResult::failed(job.id, why)));
                     return;
                 }
             }
@@ -204,11 +200,9 @@ impl Executor for Workers {
             return;
         };
         let line = serde_json::to_string(&job).unwrap_or_default();
-        let sent = writeln!(w.stdin, "{line}").and_then(|()| w.stdin.flush());
+        // a write to a dead worker fails quietly: its reader thread reports the death, and the job fails
+        let _ = writeln!(w.stdin, "{line}").and_then(|()| w.stdin.flush());
         w.busy = Some(job);
-        if sent.is_err() {
-            // the reader thread reports the death; its job fails then
-        }
     }
 
     fn wait(&mut self) -> Option<JobResult> {

@@ -43,6 +43,24 @@ pub struct TrainConfig {
     pub max_steps: Option<usize>,
 }
 
+impl TrainConfig {
+    /// The defaults of an optimizer, with the user's learning rate and weight decay when given: SGD lr 0.05,
+    /// weight decay 5e-4; AdamW lr 1e-3, weight decay 0.05.
+    pub fn for_optimizer(
+        optimizer: OptimizerKind,
+        lr: Option<f64>,
+        weight_decay: Option<f64>,
+    ) -> TrainConfig {
+        let adamw = optimizer == OptimizerKind::AdamW;
+        TrainConfig {
+            optimizer,
+            lr: lr.unwrap_or(if adamw { 1e-3 } else { 0.05 }),
+            weight_decay: weight_decay.unwrap_or(if adamw { 0.05 } else { 5e-4 }),
+            ..TrainConfig::default()
+        }
+    }
+}
+
 impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {

@@ -317,14 +317,51 @@ fn decode_rng(b: &[u8]) -> Option<ChaCha8Rng> {
     Some(r)
 }
 
-/// Builds a program text as the file `path` (batch 1, entry `block`) on a large stack.
-fn build_at(path: &Path, text: &str, block: Option<&str>) -> Result<crate::ir::Graph, String> {
+/// Builds a program text as the file `path` (entry `block`, at `batch`) on a large stack.
+fn build_at(
+    path: &Path,
+    text: &str,
+    block: Option<&str>,
+    batch: i64,
+) -> Result<crate::ir::Graph, String> {
     let (p, t, b) = (
         path.to_path_buf(),
         text.to_string(),
         block.map(str::to_string),
     );
-    crate::check::with_big_stack(move || crate::synth::build_text(&p, &t, b.as_deref(), 1))
+    crate::check::with_big_stack(move || crate::synth::build_text(&p, &t, b.as_deref(), batch))
+}
+
+/// The evaluation job of an individual under the run's settings: the seed as written (or `flat_seed`, its
+/// flat form), a child as stored. With inheritance it starts from its parent's saved weights and saves
+/// its own for its children.
+pub fn job(settings: &Settings, ind: &Individual, flat_seed: Option<String>) -> Job {
+    let (path, block) = if ind.parent_id.is_none() && flat_seed.is_none() {
+        (settings.seed_file.clone(), settings.block.clone())
+    } else {
+        (
+            settings
+                .seed_file
+                .with_file_name(format!("individual-{}.nasl", ind.id)),
+            None,
+        )
+    };
+    let weights = |id: i64| {
+        settings
+            .inherit
+            .as_ref()
+            .map(|d| d.join(format!("{id}.safetensors")))
+    };
+    Job {
+        id: ind.id as u64,
+        nasl: flat_seed.unwrap_or_else(|| ind.nasl.clone()),
+        path,
+        block,
+        run: settings.run.clone(),
+        train: settings.train.clone(),
+        init_weights: ind.parent_id.and_then(weights),
+        save_weights: weights(ind.id),
+    }
 }
 
 /// Starts a run in an empty store: records the settings and the seed program, inserts the seed.
@@ -334,7 +371,7 @@ pub fn start(
     seed_text: &str,
     seed: u64,
 ) -> Result<(), EvolveError> {
-    let g = build_at(&settings.seed_file, seed_text, settings.block.as_deref())
+    let g = build_at(&settings.seed_file, seed_text, settings.block.as_deref(), 1)
         .map_err(|e| EvolveError::Seed(format!("the seed program does not build: {e}")))?;
     let flat = Flat::from_graph(&g).map_err(|e| {
         EvolveError::Seed(format!(
@@ -432,7 +469,7 @@ impl Driver<'_> {
             } else {
                 (PathBuf::from("<evolve>.nasl"), None)
             };
-            let g = build_at(&path, &ind.nasl, block.as_deref())?;
+            let g = build_at(&path, &ind.nasl, block.as_deref(), 1)?;
             let flat = Flat::from_graph(&g).map_err(|e| e.to_string())?;
             let fg = mutate::build(&flat)?;
             self.flats.insert(ind.id, (flat, fg));
@@ -447,32 +484,7 @@ impl Driver<'_> {
             (Some(_), None) => self.flat(ind).ok().map(|(f, _)| f.to_nasl("")),
             _ => None,
         };
-        let (path, block) = if ind.parent_id.is_none() && flat_seed.is_none() {
-            (self.settings.seed_file.clone(), self.settings.block.clone())
-        } else {
-            (
-                self.settings
-                    .seed_file
-                    .with_file_name(format!("individual-{}.nasl", ind.id)),
-                None,
-            )
-        };
-        let weights = |id: i64| {
-            self.settings
-                .inherit
-                .as_ref()
-                .map(|d| d.join(format!("{id}.safetensors")))
-        };
-        Job {
-            id: ind.id as u64,
-            nasl: flat_seed.unwrap_or_else(|| ind.nasl.clone()),
-            path,
-            block,
-            run: self.settings.run.clone(),
-            train: self.settings.train.clone(),
-            init_weights: ind.parent_id.and_then(weights),
-            save_weights: weights(ind.id),
-        }
+        job(&self.settings, ind, flat_seed)
     }
 
     fn candidates(&self) -> Vec<Candidate> {
@@ -611,14 +623,13 @@ impl Driver<'_> {
             Err(e) => return Err(e.into()),
         };
         self.fingerprints.insert(child.fingerprint);
-        let g = mutate::build(&child.flat).map_err(EvolveError::Stuck)?;
         on(&Event::Child {
             id,
             parent: pid,
             kind: child.kind,
             detail: &child.detail,
         });
-        self.flats.insert(id, (child.flat, g));
+        self.flats.insert(id, (child.flat, child.graph));
         Ok(Some(self.timed(|s| s.individual(id))?))
     }
 
@@ -679,14 +690,12 @@ impl Driver<'_> {
         let graphs = drawn
             .iter()
             .map(|(_, c)| {
-                let text = c.flat.to_nasl("");
-                build_at(Path::new("<evolve>.nasl"), &text, None).and_then(|_| {
-                    let t = text.clone();
-                    let b = pf.batch;
-                    crate::check::with_big_stack(move || {
-                        crate::synth::build_text(Path::new("<evolve>.nasl"), &t, None, b)
-                    })
-                })
+                build_at(
+                    Path::new("<evolve>.nasl"),
+                    &c.flat.to_nasl(""),
+                    None,
+                    pf.batch,
+                )
             })
             .collect::<Result<Vec<_>, String>>()
             .map_err(EvolveError::Stuck)?;
@@ -886,16 +895,6 @@ pub fn run(
     let snap = d.snapshot();
     d.timed(|s| s.save_state(&snap))?;
     report(d.store, &d.settings, d.state, interrupted)
-}
-
-/// The report of a run as stored (also for a finished run, without running anything).
-pub fn report_of(store: &dyn Store) -> Result<Report, EvolveError> {
-    let settings = settings_of(store)?;
-    let state = store
-        .load_state()?
-        .and_then(|s| serde_json::from_value::<State>(s.state).ok())
-        .unwrap_or_default();
-    report(store, &settings, state, false)
 }
 
 fn report(

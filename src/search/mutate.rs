@@ -110,6 +110,8 @@ pub struct Child {
     /// The child as NASL (with a header saying where it came from).
     pub nasl: String,
     pub fingerprint: String,
+    /// Its graph, as built for the re-check (batch 1).
+    pub graph: Graph,
     /// What changed, in words (`duplicated h_3 (b2)`).
     pub detail: String,
     /// Property-guided: the mutated target and what synthesis answered.
@@ -242,6 +244,7 @@ pub fn mutate(
     let nasl = flat.to_nasl("");
     Ok(Child {
         kind,
+        graph: child_graph,
         flat,
         nasl,
         fingerprint,

@@ -7,7 +7,7 @@ use super::args::{parse_duration, EvolveArgs, ExportArgs, ReportArgs, ResumeArgs
 use super::usage;
 use crate::exec::process::Workers;
 use crate::exec::RunSettings;
-use crate::lower::train::{OptimizerKind, Schedule, TrainConfig};
+use crate::lower::train::{OptimizerKind, TrainConfig};
 use crate::search::evolve::{self, Event, EvolveError, Overrides, Report, Settings};
 use crate::search::mutate::Rates;
 use crate::search::select::{Objective, Policy};
@@ -99,7 +99,6 @@ fn settings(a: &EvolveArgs) -> Result<Settings, String> {
         (None, None) => Some(50),
         (t, _) => t,
     };
-    let adamw = a.optimizer == "adamw";
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as i32;
     let threads = a
         .threads
@@ -154,17 +153,16 @@ fn settings(a: &EvolveArgs) -> Result<Settings, String> {
         train: TrainConfig {
             epochs: a.epochs,
             batch: a.batch,
-            lr: a.lr.unwrap_or(if adamw { 1e-3 } else { 0.05 }),
-            optimizer: if adamw {
-                OptimizerKind::AdamW
-            } else {
-                OptimizerKind::Sgd
-            },
-            schedule: Schedule::Cosine,
-            momentum: 0.9,
-            weight_decay: if adamw { 0.05 } else { 5e-4 },
-            amp: false,
             max_steps: a.max_steps,
+            ..TrainConfig::for_optimizer(
+                if a.optimizer == "adamw" {
+                    OptimizerKind::AdamW
+                } else {
+                    OptimizerKind::Sgd
+                },
+                a.lr,
+                None,
+            )
         },
         max_attempts: a.max_attempts.max(1),
         inherit: a.inherit.then(|| weights_dir(&a.store)),
@@ -466,66 +464,40 @@ pub(super) fn export(a: &ExportArgs) -> ExitCode {
     if a.nasl_only {
         return ExitCode::SUCCESS;
     }
-    let text = ind.nasl.clone();
-    let path = if ind.parent_id.is_none() {
-        settings.seed_file.clone()
-    } else {
-        nasl.clone()
-    };
-    let opts = crate::ir::BuildOptions {
-        block: if ind.parent_id.is_none() {
-            settings.block.clone()
-        } else {
-            None
-        },
-        batch: Some(t.batch),
-        ..Default::default()
-    };
+    // the search's own job: same program, data, split, seed and training (and, with --inherit, the
+    // parent's weights), with the trained weights saved here
+    let ckpt = stem.with_extension("safetensors");
+    let mut job = evolve::job(&settings, &ind, None);
+    job.save_weights = Some(ckpt.clone());
     let built = match crate::driver::build(
         crate::driver::Source::Text {
-            path: &path,
-            text: &text,
+            path: &job.path,
+            text: &job.nasl,
         },
-        &opts,
+        &crate::ir::BuildOptions {
+            block: job.block.clone(),
+            batch: Some(t.batch),
+            ..Default::default()
+        },
     ) {
         Ok(b) => b,
         Err(f) => return super::fail(f, ""),
     };
-    let so = crate::lower::SessionOptions {
-        data: r.data.clone(),
-        device: r.device.clone(),
-        seed: r.seed,
-        val: r.val,
-        threads: r.threads,
-        augment: r.augment,
-        limit: r.limit,
-    };
-    let graph = built.graph.clone();
-    let session = match crate::lower::Session::new(built.graph, built.program.sources, &so) {
-        Ok(s) => s,
-        Err((e, sources)) => return super::fail_lower(&e, &sources),
-    };
     eprintln!("training individual #{} as the search did…", ind.id);
-    let reports = match session.train(t, &mut |_| {}) {
-        Ok(r) => r,
-        Err(e) => return super::fail_lower(&e, &session.sources),
-    };
-    let acc = reports.last().map(|r| r.val.accuracy);
-    let ckpt = stem.with_extension("safetensors");
-    if let Err(e) =
-        crate::base::fs::with_atomic(&ckpt, |tmp| session.save(tmp).map_err(Saving::Lower))
-    {
-        return e.fail(&session.sources);
+    let result = crate::exec::evaluate(&job).evaluation;
+    if let Some(e) = &result.error {
+        eprintln!("error: individual #{} did not train: {e}", ind.id);
+        return ExitCode::from(1);
     }
     eprintln!("wrote {}", ckpt.display());
     let ts = stem.with_extension("pt");
     if let Err(e) = crate::base::fs::with_atomic(&ts, |tmp| {
-        crate::lower::export::torchscript(&graph, Some(&ckpt), tmp).map_err(Saving::Lower)
+        crate::lower::export::torchscript(&built.graph, Some(&ckpt), tmp).map_err(Saving::Lower)
     }) {
-        return e.fail(&session.sources);
+        return e.fail(&built.program.sources);
     }
     eprintln!("wrote {} (TorchScript)", ts.display());
-    match (acc, ind.val_accuracy) {
+    match (result.val_accuracy, ind.val_accuracy) {
         (Some(now), Some(then)) => eprintln!(
             "validation accuracy {:.2}% (the store recorded {:.2}%)",
             now * 100.0,

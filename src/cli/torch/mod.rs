@@ -42,25 +42,23 @@ pub fn run(cli: Cli) -> ExitCode {
             weights,
             json,
         } => {
-            let adamw = optimizer == "adamw";
-            let cfg = crate::lower::train::TrainConfig {
+            use crate::lower::train::{OptimizerKind, Schedule, TrainConfig};
+            let kind = if optimizer == "adamw" {
+                OptimizerKind::AdamW
+            } else {
+                OptimizerKind::Sgd
+            };
+            let cfg = TrainConfig {
                 epochs,
                 batch: run.batch,
-                lr: lr.unwrap_or(if adamw { 1e-3 } else { 0.05 }),
-                optimizer: if adamw {
-                    crate::lower::train::OptimizerKind::AdamW
-                } else {
-                    crate::lower::train::OptimizerKind::Sgd
-                },
                 schedule: if schedule == "constant" {
-                    crate::lower::train::Schedule::Constant
+                    Schedule::Constant
                 } else {
-                    crate::lower::train::Schedule::Cosine
+                    Schedule::Cosine
                 },
-                momentum: 0.9,
-                weight_decay: weight_decay.unwrap_or(if adamw { 0.05 } else { 5e-4 }),
                 amp,
                 max_steps,
+                ..TrainConfig::for_optimizer(kind, lr, weight_decay)
             };
             train::run(
                 &arch,
