@@ -177,6 +177,26 @@ fn rows(db: &Path) -> Vec<nasc::store::Individual> {
         .unwrap()
 }
 
+/// `nasc search resume DB ARGS…`, run to its end.
+fn resume(db: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_nasc"))
+        .current_dir(crate::root())
+        .args(["search", "resume"])
+        .arg(db)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Fails with the command's stderr unless it exited 0.
+fn assert_ok(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Waits until the run in `db` has `finished` finished individuals (and, with `running`, one in flight).
 fn wait_for(db: &Path, finished: usize, running: bool) {
     let t0 = std::time::Instant::now();
@@ -219,11 +239,7 @@ fn a_killed_run_resumes_to_the_uninterrupted_result() {
     let (a, b) = (dir.path().join("a.db"), dir.path().join("b.db"));
     let trials = 7;
     let out = evolve_cmd(&a, trials, 1).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let want = pareto_of(&out.stdout);
     let all_a = rows(&a);
     assert_eq!(all_a.len() as u64, trials);
@@ -244,18 +260,8 @@ fn a_killed_run_resumes_to_the_uninterrupted_result() {
         .collect();
     assert!(finished.len() >= 3 && (finished.len() as u64) < trials);
 
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nasc"))
-        .current_dir(crate::root())
-        .args(["search", "resume"])
-        .arg(&b)
-        .arg("--json")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = resume(&b, &["--json"]);
+    assert_ok(&out);
     let after = rows(&b);
     assert_eq!(after.len() as u64, trials, "exactly the trials asked");
     assert!(after.iter().all(|i| i.status.is_finished()));
@@ -291,11 +297,7 @@ fn two_workers_and_bad_usage() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("w2.db");
     let out = evolve_cmd(&db, 5, 2).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let r = rows(&db);
     assert_eq!(r.len(), 5);
     assert!(r.iter().all(|i| i.status.is_finished()));
@@ -342,17 +344,8 @@ fn ctrl_c_stops_cleanly_and_the_run_resumes() {
         "Ctrl-C took {:?}",
         t1.elapsed()
     );
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nasc"))
-        .current_dir(crate::root())
-        .args(["search", "resume"])
-        .arg(&db)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = resume(&db, &[]);
+    assert_ok(&out);
     let r = rows(&db);
     assert_eq!(r.len(), 6);
     assert!(r.iter().all(|i| i.status.is_finished()));
@@ -453,11 +446,7 @@ fn inherit_and_prefilter() {
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let r = rows(&db);
     assert_eq!(r.len(), 4);
     assert!(
@@ -490,22 +479,9 @@ fn time_budget_and_raised_trials() {
         .args(["--time-budget", "0.5s"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     assert_eq!(rows(&db).len(), 1, "only the seed fits in half a second");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nasc"))
-        .args(["search", "resume"])
-        .arg(&db)
-        .args(["--time-budget", "1h", "--trials", "3"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = resume(&db, &["--time-budget", "1h", "--trials", "3"]);
+    assert_ok(&out);
     assert_eq!(rows(&db).len(), 3);
 }
