@@ -200,6 +200,10 @@ pub const MAX_OPS: usize = 64;
 /// Synthesizes programs for a target. Each call runs in a fresh z3 context, so results depend only on
 /// the target and the options (not on earlier calls in the process).
 pub fn synthesize(t: &Target, o: &Options) -> Result<(Outcome, Stats), SynthError> {
+    // z3 installs its own SIGINT handler while it solves, which swallows a Ctrl-C meant for the program
+    // (a search driver's clean stop); a library must leave the process's signals to its caller
+    static NO_CTRL_C: std::sync::Once = std::sync::Once::new();
+    NO_CTRL_C.call_once(|| z3::set_global_param("ctrl_c", "false"));
     z3::with_z3_config(&z3::Config::new(), || synthesize_in(t, o))
 }
 
