@@ -224,11 +224,17 @@ pub fn train(
     Ok(reports)
 }
 
-/// Saves every tensor of `vs` (parameters and buffers) as safetensors, named by path.
+/// Saves every tensor of `vs` (parameters and buffers) as safetensors, named by path. The file is written
+/// atomically (`base::fs::with_atomic`): a reader, or a run killed during the save, finds the old file or
+/// the new one, never a torn one.
 pub fn save_checkpoint(vs: &nn::VarStore, file: &Path) -> Result<(), LowerError> {
-    vs.save(file).map_err(|e| LowerError::Io {
+    crate::base::fs::with_atomic(file, |tmp| {
+        vs.save(tmp)
+            .map_err(|e| std::io::Error::other(super::first_line(&e.to_string())))
+    })
+    .map_err(|e| LowerError::Io {
         file: file.display().to_string(),
-        message: super::first_line(&e.to_string()),
+        message: e.to_string(),
     })
 }
 

@@ -32,7 +32,7 @@ pub(super) fn run(
     }
     if let Some(out) = pytorch {
         let text = crate::lower::export::pytorch_source(&g, &arch.file.display().to_string());
-        if let Err(e) = std::fs::write(out, text) {
+        if let Err(e) = crate::base::fs::write_atomic(out, text) {
             eprintln!("error: cannot write `{}`: {e}", out.display());
             return ExitCode::from(2);
         }
