@@ -62,8 +62,59 @@ impl std::error::Error for DataError {}
 
 impl From<tch::TchError> for DataError {
     fn from(e: tch::TchError) -> Self {
-        DataError::Torch(e.to_string().lines().next().unwrap_or("").to_string())
+        DataError::Torch(torch_message(&e.to_string()))
     }
+}
+
+/// libtorch's message without its C++ backtrace (`Exception raised from …`, `frame #0: …`) and without
+/// the `[enforce fail at …]` prefix; an allocation failure becomes `out of memory: …` with the size asked
+/// for. (`lower` turns every libtorch error into text through this too.)
+pub fn torch_message(s: &str) -> String {
+    let s = s.trim();
+    let cut = [
+        "\nException raised from",
+        "\nframe #",
+        "\nFrame",
+        "\nException raised",
+    ]
+    .iter()
+    .filter_map(|m| s.find(m))
+    .min()
+    .unwrap_or(s.len());
+    let mut m = s[..cut].trim().to_string();
+    for prefix in ["Internal torch error: ", "Torch error: "] {
+        if let Some(rest) = m.strip_prefix(prefix) {
+            m = rest.to_string();
+        }
+    }
+    if m.starts_with("[enforce fail at") {
+        if let Some(i) = m.find("] ") {
+            m = m[i + 2..].trim_start_matches("err == 0. ").to_string();
+        }
+    }
+    let oom = [
+        "can't allocate memory",
+        "out of memory",
+        "Cannot allocate memory",
+    ]
+    .iter()
+    .any(|k| m.contains(k));
+    if oom {
+        let bytes = m.match_indices("allocate ").find_map(|(i, _)| {
+            m[i + 9..]
+                .split_whitespace()
+                .next()
+                .and_then(|n| n.parse::<u64>().ok())
+        });
+        return match bytes {
+            Some(b) => format!(
+                "out of memory: libtorch could not allocate {b} bytes ({:.1} GiB)",
+                b as f64 / (1u64 << 30) as f64
+            ),
+            None => format!("out of memory: {}", m.lines().next().unwrap_or("")),
+        };
+    }
+    m
 }
 
 /// Images and labels in memory.

@@ -91,14 +91,19 @@ impl LowerError {
     }
 }
 
-/// libtorch messages carry a C++ backtrace after the first line(s); keep the message.
+/// A number as people write it: `0.05`, `1e30`.
+pub fn number(x: f64) -> String {
+    if x == 0.0 || (1e-4..1e6).contains(&x.abs()) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
+}
+
+/// libtorch messages carry a C++ backtrace after the first line(s); keep the message
+/// ([`crate::data::torch_message`]).
 fn first_line(s: &str) -> String {
-    let s = s.trim();
-    let cut = s
-        .find("\nException raised from")
-        .or_else(|| s.find("\nFrame"))
-        .unwrap_or(s.len());
-    s[..cut].trim().to_string()
+    crate::data::torch_message(s)
 }
 
 /// Seeds libtorch's generator (initial weights, dropout).
