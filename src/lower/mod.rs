@@ -41,6 +41,13 @@ pub enum LowerError {
     Torch(String),
     /// A data problem met while training or evaluating.
     Data(crate::data::DataError),
+    /// The training loss became NaN or infinite: training stopped there (1-based epoch and step).
+    Diverged {
+        epoch: usize,
+        step: usize,
+        loss: f64,
+        lr: f64,
+    },
 }
 
 impl fmt::Display for LowerError {
@@ -52,6 +59,17 @@ impl fmt::Display for LowerError {
             LowerError::Device(m) | LowerError::Input(m) | LowerError::Torch(m) => f.write_str(m),
             LowerError::Io { file, message } => write!(f, "`{file}`: {message}"),
             LowerError::Data(e) => write!(f, "{e}"),
+            LowerError::Diverged {
+                epoch,
+                step,
+                loss,
+                lr,
+            } => write!(
+                f,
+                "the loss diverged ({loss}) at epoch {epoch}, step {step}, with a learning rate of {}; \
+                 training stopped",
+                number(*lr)
+            ),
         }
     }
 }

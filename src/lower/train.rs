@@ -190,11 +190,20 @@ pub fn train(
             let (x, y) = b?;
             let logits = tch::autocast(amp, || net.forward_t(&x, true))?;
             let (loss, c) = loss_and_correct(&logits, &y)?;
+            let value = loss.f_double_value(&[])?;
+            if !value.is_finite() {
+                return Err(LowerError::Diverged {
+                    epoch: epoch + 1,
+                    step: step + 1,
+                    loss: value,
+                    lr,
+                });
+            }
             opt.zero_grad();
             loss.f_backward()?;
             opt.step();
             let k = y.size()[0];
-            loss_sum += loss.double_value(&[]) * k as f64;
+            loss_sum += value * k as f64;
             correct += c;
             seen += k;
             global += 1;

@@ -97,6 +97,18 @@ pub(super) fn run(
     bar.finish_and_clear();
     let reports = match result {
         Ok(r) => r,
+        Err(e @ crate::lower::LowerError::Diverged { .. }) => {
+            eprintln!(
+                "error: {e}\n  help: lower the learning rate (--lr {}){}",
+                crate::lower::number(cfg.lr),
+                if save.is_some() {
+                    "; nothing was saved"
+                } else {
+                    ""
+                }
+            );
+            return ExitCode::from(1);
+        }
         Err(e) => return fail_lower(&e, &s.sources),
     };
     for r in &reports {
