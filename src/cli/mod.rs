@@ -133,7 +133,10 @@ the training part's per-channel statistics and fitted to the network's input sha
 (--save) are safetensors files whose tensor names are the IR paths (`h_1.conv.weight`), as in a PyTorch \
 state dict.\n\nDatasets (--data): fashion-mnist (default, /usr/share/datasets/fashion-mnist), idx:DIR \
 (MNIST-style IDX files, gz or not), cifar10:DIR, cifar100:DIR (binary batches), \
-csv:TRAIN[,TEST]:C,H,W[:first] (label last unless :first).\n\nExamples:\n  nasc train \
+csv:TRAIN[,TEST]:C,H,W[:first] (label last unless :first). CSV pixels are 8-bit intensities, \
+integers 0 to 255 (used as they are, like IDX and CIFAR bytes; a fraction, a value outside 0–255 or NaN \
+is an error naming the line); labels are class indices 0 … classes−1 of the network. A loss that becomes \
+NaN or infinite stops training (exit 1) with the epoch and step.\n\nExamples:\n  nasc train \
 examples/fmnist_cnn.nasl --epochs 1 --save fmnist.safetensors\n  nasc train examples/resnet20.nasl \
 --data cifar10:DIR --augment --epochs 30 --device cuda"
     )]
