@@ -2,6 +2,7 @@
 //! networks on libtorch (`train`, `eval`, `export`, `bench`, `score`, `search`), whose implementations
 //! live in `nasc-torch` — so that `--help` and usage errors never load libtorch.
 
+use super::bounds;
 use std::path::PathBuf;
 
 /// What names one architecture: the file, the entry block, input shapes and decisions.
@@ -39,19 +40,19 @@ pub struct RunArgs {
     #[arg(long, default_value = "fashion-mnist")]
     pub data: String,
     /// Batch size.
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = 128, value_parser = bounds::batch, allow_negative_numbers = true)]
     pub batch: i64,
     /// Device: cpu, cuda or cuda:N.
     #[arg(long, default_value = "cpu")]
     pub device: String,
     /// Seed of initialisation, the validation split and shuffling.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = bounds::seed, allow_negative_numbers = true)]
     pub seed: u64,
     /// Images of the training set held out for validation.
-    #[arg(long, default_value_t = 5000)]
+    #[arg(long, default_value_t = 5000, value_parser = bounds::images, allow_negative_numbers = true)]
     pub val: i64,
     /// libtorch intra-op threads (default: libtorch's choice).
-    #[arg(long)]
+    #[arg(long, value_parser = bounds::threads, allow_negative_numbers = true)]
     pub threads: Option<i32>,
 }
 
@@ -66,20 +67,20 @@ pub struct SynthArgs {
     #[arg(long, value_name = "FILE:PATH")]
     pub replace: Option<String>,
     /// Distinct programs to print.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = bounds::count, allow_negative_numbers = true)]
     pub count: usize,
     /// Randomise the choice among solutions, reproducibly.
-    #[arg(long)]
+    #[arg(long, value_parser = bounds::seed, allow_negative_numbers = true)]
     pub seed: Option<u64>,
     /// Give up (result "unknown", exit 3) after this many seconds.
-    #[arg(long, default_value_t = 30.0)]
+    #[arg(long, default_value_t = 30.0, value_parser = bounds::seconds, allow_negative_numbers = true)]
     pub timeout: f64,
     /// What to prefer among satisfying programs: none (shortest first), params, flops, closest (fewest
     /// ops differing from the replaced subgraph; needs --replace).
     #[arg(long, default_value = "none")]
     pub objective: String,
     /// Mutate the target first with the alpha-NAS rules (docs/properties.md), using this seed.
-    #[arg(long, value_name = "SEED")]
+    #[arg(long, value_name = "SEED", value_parser = bounds::seed, allow_negative_numbers = true)]
     pub mutate: Option<u64>,
     /// Name of the synthesized block.
     #[arg(long, default_value = "synth")]
@@ -141,16 +142,16 @@ pub struct ScoreRunArgs {
     #[arg(long, default_value = "fashion-mnist")]
     pub data: String,
     /// Samples in the labelled batch.
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = 256, value_parser = bounds::batch, allow_negative_numbers = true)]
     pub batch: i64,
     /// Seed of the batch, of the initial weights and of sampling.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = bounds::seed, allow_negative_numbers = true)]
     pub seed: u64,
     /// Device: cpu, cuda or cuda:N.
     #[arg(long, default_value = "cpu")]
     pub device: String,
     /// libtorch intra-op threads (default: libtorch's choice).
-    #[arg(long)]
+    #[arg(long, value_parser = bounds::threads, allow_negative_numbers = true)]
     pub threads: Option<i32>,
     /// Draw a new batch for every architecture (the EPE-NAS reference) instead of one fixed batch.
     #[arg(long)]
@@ -161,7 +162,7 @@ pub struct ScoreRunArgs {
     pub epe_classes: String,
     /// Samples per forward pass (default: the whole batch, halved on out-of-memory). In train mode batch
     /// norm then uses per-chunk statistics (docs/scoring.md).
-    #[arg(long)]
+    #[arg(long, value_parser = bounds::batch, allow_negative_numbers = true)]
     pub chunk: Option<i64>,
     /// Batch norm with running statistics instead of batch statistics (per-sample Jacobians become
     /// independent, so chunking is exact).
@@ -192,7 +193,7 @@ pub struct ScoreArgs {
     #[arg(long, default_value = "default")]
     pub scores: String,
     /// Score this many distinct architectures drawn at random from the space (seeded).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = bounds::count, allow_negative_numbers = true)]
     pub sample: Option<usize>,
     /// Score the architectures of this results CSV and correlate the scores with its accuracies.
     #[arg(long, value_name = "CSV", conflicts_with = "sample")]
@@ -298,7 +299,7 @@ pub struct EvolveArgs {
     #[arg(long, default_value_t = 1)]
     pub workers: usize,
     /// Seed of the search (parents, mutations, synthesis) and of every training run.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = bounds::seed, allow_negative_numbers = true)]
     pub seed: u64,
     /// Parent selection: pareto (alpha-NAS) or aging (regularized evolution).
     #[arg(long, default_value = "pareto", value_parser = ["pareto", "aging"])]
@@ -473,7 +474,7 @@ pub struct RandomArgs {
     #[arg(long, default_value = "epe")]
     pub score: String,
     /// Architectures to sample.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, value_parser = bounds::count, allow_negative_numbers = true)]
     pub n: usize,
     #[command(flatten)]
     pub run: ScoreRunArgs,

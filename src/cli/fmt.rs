@@ -2,8 +2,8 @@
 
 use super::print_diagnostics;
 use crate::base::{Diagnostic, SourceMap};
-use std::io::Read;
-use std::path::PathBuf;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 pub(super) fn run(files: &[PathBuf], check_only: bool) -> ExitCode {
@@ -41,11 +41,24 @@ pub(super) fn run(files: &[PathBuf], check_only: bool) -> ExitCode {
             if check_only {
                 println!("{}", path.display());
                 status = ExitCode::from(1);
-            } else if let Err(e) = std::fs::write(path, &out) {
+            } else if let Err(e) = write_in_place(path, &out) {
                 eprintln!("error: cannot write `{}`: {e}", path.display());
                 return ExitCode::from(2);
             }
         }
     }
     status
+}
+
+/// Replaces the file's contents atomically (the old text or the new one, never a torn file, whenever the
+/// process dies), keeping its permissions; through a symbolic link, the file it points to is replaced.
+fn write_in_place(path: &Path, text: &str) -> std::io::Result<()> {
+    let target = std::fs::canonicalize(path)?;
+    let perms = std::fs::metadata(&target)?.permissions();
+    crate::base::fs::with_atomic(&target, |tmp| {
+        let mut f = std::fs::File::create(tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.set_permissions(perms)?;
+        f.sync_all()
+    })
 }

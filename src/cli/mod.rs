@@ -10,6 +10,7 @@
 //! (`Serialize` and `Display` reports); this module only chooses the renderer and the exit code.
 
 pub mod args;
+pub mod bounds;
 mod check;
 mod cost;
 mod fmt;
@@ -98,7 +99,7 @@ nasc ir examples/nb201_space.nasl --choose e01=3 --choose e12=1 --json"
         #[command(flatten)]
         arch: ArchArgs,
         /// Batch size for symbolic batch dimensions.
-        #[arg(long, default_value_t = 1)]
+        #[arg(long, default_value_t = 1, value_parser = bounds::batch, allow_negative_numbers = true)]
         batch: i64,
         /// Print JSON.
         #[arg(long)]
@@ -115,10 +116,10 @@ examples/resnet50.nasl\n  nasc cost examples/resnet20.nasl --batch 128 --depth 2
         #[command(flatten)]
         arch: ArchArgs,
         /// Batch size for the activation-memory figures.
-        #[arg(long, default_value_t = 1)]
+        #[arg(long, default_value_t = 1, value_parser = bounds::batch, allow_negative_numbers = true)]
         batch: i64,
         /// Path components that name a block in the table (1: top-level `let`s).
-        #[arg(long, default_value_t = 1)]
+        #[arg(long, default_value_t = 1, value_parser = bounds::count, allow_negative_numbers = true)]
         depth: usize,
         /// Print JSON.
         #[arg(long)]
@@ -132,7 +133,10 @@ the training part's per-channel statistics and fitted to the network's input sha
 (--save) are safetensors files whose tensor names are the IR paths (`h_1.conv.weight`), as in a PyTorch \
 state dict.\n\nDatasets (--data): fashion-mnist (default, /usr/share/datasets/fashion-mnist), idx:DIR \
 (MNIST-style IDX files, gz or not), cifar10:DIR, cifar100:DIR (binary batches), \
-csv:TRAIN[,TEST]:C,H,W[:first] (label last unless :first).\n\nExamples:\n  nasc train \
+csv:TRAIN[,TEST]:C,H,W[:first] (label last unless :first). CSV pixels are 8-bit intensities, \
+integers 0 to 255 (used as they are, like IDX and CIFAR bytes; a fraction, a value outside 0–255 or NaN \
+is an error naming the line); labels are class indices 0 … classes−1 of the network. A loss that becomes \
+NaN or infinite stops training (exit 1) with the epoch and step.\n\nExamples:\n  nasc train \
 examples/fmnist_cnn.nasl --epochs 1 --save fmnist.safetensors\n  nasc train examples/resnet20.nasl \
 --data cifar10:DIR --augment --epochs 30 --device cuda"
     )]
@@ -142,10 +146,10 @@ examples/fmnist_cnn.nasl --epochs 1 --save fmnist.safetensors\n  nasc train exam
         #[command(flatten)]
         run: RunArgs,
         /// Epochs.
-        #[arg(long, default_value_t = 1)]
+        #[arg(long, default_value_t = 1, value_parser = bounds::count, allow_negative_numbers = true)]
         epochs: usize,
         /// Learning rate (peak of the schedule).
-        #[arg(long)]
+        #[arg(long, value_parser = bounds::positive, allow_negative_numbers = true)]
         lr: Option<f64>,
         /// Optimizer: sgd (momentum 0.9, Nesterov) or adamw.
         #[arg(long, default_value = "sgd", value_parser = ["sgd", "adamw"])]
@@ -154,7 +158,7 @@ examples/fmnist_cnn.nasl --epochs 1 --save fmnist.safetensors\n  nasc train exam
         #[arg(long, default_value = "cosine", value_parser = ["cosine", "constant"])]
         schedule: String,
         /// Weight decay (default 5e-4 for sgd, 0.05 for adamw).
-        #[arg(long)]
+        #[arg(long, value_parser = bounds::non_negative, allow_negative_numbers = true)]
         weight_decay: Option<f64>,
         /// Random crop (padding 4) and horizontal flip on training batches.
         #[arg(long)]
@@ -163,10 +167,10 @@ examples/fmnist_cnn.nasl --epochs 1 --save fmnist.safetensors\n  nasc train exam
         #[arg(long)]
         amp: bool,
         /// Use at most this many training images (quick runs).
-        #[arg(long)]
+        #[arg(long, value_parser = bounds::images, allow_negative_numbers = true)]
         limit: Option<i64>,
         /// Stop each epoch after this many steps.
-        #[arg(long)]
+        #[arg(long, value_parser = bounds::count, allow_negative_numbers = true)]
         max_steps: Option<usize>,
         /// Save the trained weights to this file (.safetensors).
         #[arg(long, value_name = "CKPT")]
@@ -220,10 +224,10 @@ fmnist.py"
         #[arg(long, value_name = "CKPT")]
         weights: Option<PathBuf>,
         /// Batch size the graph is built (and traced) for.
-        #[arg(long, default_value_t = 1)]
+        #[arg(long, default_value_t = 1, value_parser = bounds::batch, allow_negative_numbers = true)]
         batch: i64,
         /// Seed of the initial weights.
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, default_value_t = 0, value_parser = bounds::seed, allow_negative_numbers = true)]
         seed: u64,
     },
     /// Measure training throughput (images/s) on synthetic data; scripts/bench_train.sh compares it
@@ -232,19 +236,19 @@ fmnist.py"
         #[command(flatten)]
         arch: ArchArgs,
         /// Batch size.
-        #[arg(long, default_value_t = 128)]
+        #[arg(long, default_value_t = 128, value_parser = bounds::batch, allow_negative_numbers = true)]
         batch: i64,
         /// Timed steps.
-        #[arg(long, default_value_t = 20)]
+        #[arg(long, default_value_t = 20, value_parser = bounds::count, allow_negative_numbers = true)]
         steps: usize,
         /// Untimed warm-up steps.
-        #[arg(long, default_value_t = 3)]
+        #[arg(long, default_value_t = 3, value_parser = bounds::count0, allow_negative_numbers = true)]
         warmup: usize,
         /// Device: cpu, cuda or cuda:N.
         #[arg(long, default_value = "cpu")]
         device: String,
         /// libtorch intra-op threads.
-        #[arg(long)]
+        #[arg(long, value_parser = bounds::threads, allow_negative_numbers = true)]
         threads: Option<i32>,
         /// Print only the number.
         #[arg(long)]
@@ -274,7 +278,7 @@ nasc props examples/cifarnet.nasl --subgraph h_1.conv..h_2.avg_pool"
         #[arg(long = "choose", value_name = "NAME=INDEX")]
         choices: Vec<String>,
         /// Batch size for symbolic batch dimensions.
-        #[arg(long, default_value_t = 1)]
+        #[arg(long, default_value_t = 1, value_parser = bounds::batch, allow_negative_numbers = true)]
         batch: i64,
         /// Print JSON.
         #[arg(long)]

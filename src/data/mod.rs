@@ -1,7 +1,8 @@
 //! Datasets for training and evaluating lowered networks, read from disk (nothing is downloaded): IDX
 //! (MNIST, Fashion-MNIST; gzip or not), CIFAR-10/100 binary batches, and CSV images (`label, pixel…` or
-//! `pixel…, label`, gzip or not). The embedded default is Fashion-MNIST from the Debian package
-//! `dataset-fashion-mnist` (`/usr/share/datasets/fashion-mnist`).
+//! `pixel…, label`, gzip or not; pixels are integers 0–255, labels class indices: see [`load_csv`]). The
+//! embedded default is Fashion-MNIST from the Debian package `dataset-fashion-mnist`
+//! (`/usr/share/datasets/fashion-mnist`).
 //!
 //! [`Dataset`] holds raw images (`u8`, `[N, C, H, W]`) and labels. [`Splits::new`] carves a held-out
 //! validation split from the training set with a seeded shuffle (the test set is never used for tuning),
@@ -62,8 +63,59 @@ impl std::error::Error for DataError {}
 
 impl From<tch::TchError> for DataError {
     fn from(e: tch::TchError) -> Self {
-        DataError::Torch(e.to_string().lines().next().unwrap_or("").to_string())
+        DataError::Torch(torch_message(&e.to_string()))
     }
+}
+
+/// libtorch's message without its C++ backtrace (`Exception raised from …`, `frame #0: …`) and without
+/// the `[enforce fail at …]` prefix; an allocation failure becomes `out of memory: …` with the size asked
+/// for. (`lower` turns every libtorch error into text through this too.)
+pub fn torch_message(s: &str) -> String {
+    let s = s.trim();
+    let cut = [
+        "\nException raised from",
+        "\nframe #",
+        "\nFrame",
+        "\nException raised",
+    ]
+    .iter()
+    .filter_map(|m| s.find(m))
+    .min()
+    .unwrap_or(s.len());
+    let mut m = s[..cut].trim().to_string();
+    for prefix in ["Internal torch error: ", "Torch error: "] {
+        if let Some(rest) = m.strip_prefix(prefix) {
+            m = rest.to_string();
+        }
+    }
+    if m.starts_with("[enforce fail at") {
+        if let Some(i) = m.find("] ") {
+            m = m[i + 2..].trim_start_matches("err == 0. ").to_string();
+        }
+    }
+    let oom = [
+        "can't allocate memory",
+        "out of memory",
+        "Cannot allocate memory",
+    ]
+    .iter()
+    .any(|k| m.contains(k));
+    if oom {
+        let bytes = m.match_indices("allocate ").find_map(|(i, _)| {
+            m[i + 9..]
+                .split_whitespace()
+                .next()
+                .and_then(|n| n.parse::<u64>().ok())
+        });
+        return match bytes {
+            Some(b) => format!(
+                "out of memory: libtorch could not allocate {b} bytes ({:.1} GiB)",
+                b as f64 / (1u64 << 30) as f64
+            ),
+            None => format!("out of memory: {}", m.lines().next().unwrap_or("")),
+        };
+    }
+    m
 }
 
 /// Images and labels in memory.
@@ -206,8 +258,20 @@ pub fn load_cifar(files: &[PathBuf], cifar100: bool) -> Result<Dataset, DataErro
                 ),
             });
         }
-        for r in b.chunks(rec) {
-            labels.push(r[label_bytes - 1] as i64);
+        let classes = if cifar100 { 100 } else { 10 };
+        for (k, r) in b.chunks(rec).enumerate() {
+            let l = r[label_bytes - 1] as i64;
+            if l >= classes {
+                return Err(DataError::Corrupt {
+                    file: f.clone(),
+                    message: format!(
+                        "record {} has label {l}; CIFAR-{classes} labels are 0 to {}",
+                        k + 1,
+                        classes - 1
+                    ),
+                });
+            }
+            labels.push(l);
             px.extend_from_slice(&r[label_bytes..]);
         }
     }
@@ -226,65 +290,114 @@ pub enum LabelColumn {
     Last,
 }
 
-/// Reads a CSV of images: one image per row, `C×H×W` pixel values and a label. Values in `[0, 1]` or
-/// `[0, 16]`… are rescaled to bytes by the file's maximum. A first line that does not parse is a header.
+/// Reads a CSV of images: one image per row, `C×H×W` pixel values and a label. A first line that does not
+/// parse is a header. Every value is checked, with the file, line and column in the error:
+///
+/// * **labels** are class indices, integers 0 or more (`2.5`, `-1`, `nan` are errors); with `classes`
+///   (the network's number of outputs) they must also be below it;
+/// * **pixels** are 8-bit intensities, integers from 0 to 255 (as MNIST-style CSV exports write them):
+///   they are used as they are, like the bytes of IDX and CIFAR files, and normalised with the training
+///   part's statistics. A value outside 0–255, a fraction or `nan` is an error (data scaled to `[0, 1]`
+///   must be multiplied by 255 first).
 pub fn load_csv(path: &Path, shape: &[i64], label: LabelColumn) -> Result<Dataset, DataError> {
+    load_csv_for(path, shape, label, None)
+}
+
+/// [`load_csv`], with labels checked against a network's `classes` outputs.
+pub fn load_csv_for(
+    path: &Path,
+    shape: &[i64],
+    label: LabelColumn,
+    classes: Option<i64>,
+) -> Result<Dataset, DataError> {
     let b = read_bytes(path)?;
-    let text = String::from_utf8(b).map_err(|_| DataError::Corrupt {
+    let corrupt = |message: String| DataError::Corrupt {
         file: path.to_path_buf(),
-        message: "not UTF-8 text".into(),
-    })?;
-    let want: i64 = shape.iter().product();
-    let (mut vals, mut labels) = (Vec::<f32>::new(), Vec::<i64>::new());
+        message,
+    };
+    let text = String::from_utf8(b).map_err(|_| corrupt("not UTF-8 text".into()))?;
+    if shape.len() != 3 || shape.iter().any(|&d| d < 1) {
+        return Err(DataError::Usage(format!(
+            "a CSV image shape is C,H,W of positive sizes, not {shape:?}"
+        )));
+    }
+    let want = shape
+        .iter()
+        .try_fold(1i64, |a, &d| a.checked_mul(d))
+        .filter(|&w| w <= 1 << 24)
+        .ok_or_else(|| DataError::Usage(format!("a CSV image of shape {shape:?} is too large")))?;
+    let (mut px, mut labels) = (Vec::<u8>::new(), Vec::<i64>::new());
     for (k, line) in text.lines().enumerate() {
+        let line_no = k + 1;
         if line.trim().is_empty() {
             continue;
         }
-        let row: Result<Vec<f32>, _> = line.split(',').map(|v| v.trim().parse::<f32>()).collect();
+        let row: Result<Vec<f64>, _> = line.split(',').map(|v| v.trim().parse::<f64>()).collect();
         let Ok(row) = row else {
-            if k == 0 {
-                continue;
+            if labels.is_empty() && k == 0 {
+                continue; // a header
             }
-            return Err(DataError::Corrupt {
-                file: path.to_path_buf(),
-                message: format!("line {} has a value that is not a number", k + 1),
-            });
+            let (col, v) = line
+                .split(',')
+                .enumerate()
+                .find(|(_, v)| v.trim().parse::<f64>().is_err())
+                .unwrap_or((0, ""));
+            return Err(corrupt(format!(
+                "line {line_no}, column {}: `{}` is not a number",
+                col + 1,
+                v.trim()
+            )));
         };
         if row.len() as i64 != want + 1 {
-            return Err(DataError::Corrupt {
-                file: path.to_path_buf(),
-                message: format!(
-                    "line {} has {} values; an image of shape {shape:?} and a label need {}",
-                    k + 1,
-                    row.len(),
-                    want + 1
-                ),
-            });
+            return Err(corrupt(format!(
+                "line {line_no} has {} values; an image of shape {shape:?} and a label need {}",
+                row.len(),
+                want + 1
+            )));
         }
-        let (l, px) = match label {
-            LabelColumn::First => (row[0], &row[1..]),
-            LabelColumn::Last => (row[row.len() - 1], &row[..row.len() - 1]),
+        let (label_col, pixels) = match label {
+            LabelColumn::First => (0, 1..row.len()),
+            LabelColumn::Last => (row.len() - 1, 0..row.len() - 1),
         };
-        labels.push(l as i64);
-        vals.extend_from_slice(px);
+        let l = row[label_col];
+        if !(l.is_finite() && l >= 0.0 && l.fract() == 0.0 && l < (1u64 << 31) as f64) {
+            return Err(corrupt(format!(
+                "line {line_no}, column {}: the label `{l}` is not a class index (an integer, 0 or more)",
+                label_col + 1
+            )));
+        }
+        let l = l as i64;
+        if let Some(c) = classes.filter(|&c| l >= c) {
+            return Err(DataError::Usage(format!(
+                "`{}` line {line_no}, column {}: label {l} is out of range: the network has {c} \
+                 classes (labels 0 to {})",
+                path.display(),
+                label_col + 1,
+                c - 1
+            )));
+        }
+        labels.push(l);
+        for i in pixels {
+            let v = row[i];
+            if !(v.is_finite() && (0.0..=255.0).contains(&v) && v.fract() == 0.0) {
+                return Err(corrupt(format!(
+                    "line {line_no}, column {}: the pixel value `{v}` is not an integer from 0 to 255 \
+                     (CSV pixels are 8-bit intensities)",
+                    i + 1
+                )));
+            }
+            px.push(v as u8);
+        }
     }
     if labels.is_empty() {
-        return Err(DataError::Corrupt {
-            file: path.to_path_buf(),
-            message: "no rows".into(),
-        });
+        return Err(corrupt("no rows".into()));
     }
-    let max = vals.iter().cloned().fold(0f32, f32::max).max(1e-6);
-    let px: Vec<u8> = vals
-        .iter()
-        .map(|v| (v / max * 255.0).round().clamp(0.0, 255.0) as u8)
-        .collect();
     let n = labels.len() as i64;
     let mut s = vec![n];
     s.extend_from_slice(shape);
     let classes = labels.iter().max().map_or(0, |m| m + 1);
     Ok(Dataset {
-        images: Tensor::from_slice(&px).reshape(s.as_slice()),
+        images: Tensor::from_slice(&px).f_reshape(s.as_slice())?,
         labels: Tensor::from_slice(&labels),
         classes,
     })
@@ -377,6 +490,13 @@ impl Source {
 
     /// Reads the train and test parts.
     pub fn load(&self) -> Result<(Dataset, Dataset), DataError> {
+        self.load_for(None)
+    }
+
+    /// Reads the train and test parts for a network with `classes` outputs: every CSV label must be a
+    /// class index below it (the error names the file and the line). The label bytes of IDX and CIFAR
+    /// files are checked by the caller against the dataset's class count.
+    pub fn load_for(&self, classes: Option<i64>) -> Result<(Dataset, Dataset), DataError> {
         match self {
             Source::Idx(dir) => Ok((
                 load_idx(
@@ -410,9 +530,9 @@ impl Source {
                 shape,
                 label,
             } => {
-                let tr = load_csv(train, shape, *label)?;
+                let tr = load_csv_for(train, shape, *label, classes)?;
                 match test {
-                    Some(t) => Ok((tr, load_csv(t, shape, *label)?)),
+                    Some(t) => Ok((tr, load_csv_for(t, shape, *label, classes)?)),
                     None => {
                         // a fixed 80/20 split of the one file (seed 0, independent of --seed)
                         let n = tr.len();

@@ -191,6 +191,11 @@ pub struct ArchSpec<'a> {
 impl ArchSpec<'_> {
     /// The build options, or a usage failure naming the malformed argument.
     pub fn options(&self) -> Result<BuildOptions, Failure> {
+        if let Some(b) = self.batch.filter(|&b| b < 1) {
+            return Err(Failure::Usage(format!(
+                "the batch size must be at least 1, not {b} (--batch)"
+            )));
+        }
         Ok(BuildOptions {
             block: self.block.map(str::to_string),
             batch: self.batch,
@@ -218,14 +223,26 @@ pub fn parse_inputs(items: &[String]) -> Result<BTreeMap<String, Vec<i64>>, Fail
     parse_kv(items, "NAME=D0,D1,…")?
         .into_iter()
         .map(|(k, v)| {
-            let dims: Result<Vec<i64>, _> = v.split(',').map(|d| d.trim().parse::<i64>()).collect();
-            dims.map(|d| (k.clone(), d)).map_err(|_| {
+            let dims: Result<Vec<i64>, _> = v
+                .split(',')
+                .map(|d| d.trim().parse::<i64>().map_err(|_| ()).and_then(positive))
+                .collect();
+            dims.map(|d| (k.clone(), d)).map_err(|()| {
                 Failure::Usage(format!(
-                    "`{v}` is not a comma-separated list of sizes (input `{k}`)"
+                    "`{v}` is not a comma-separated list of sizes, each a positive integer (input `{k}`)"
                 ))
             })
         })
         .collect()
+}
+
+/// A size of an input dimension: 1 or more.
+fn positive(d: i64) -> Result<i64, ()> {
+    if d >= 1 {
+        Ok(d)
+    } else {
+        Err(())
+    }
 }
 
 /// `NAME=INDEX` decisions.

@@ -73,13 +73,15 @@ pub fn cost(g: &Graph, depth: usize) -> Cost {
             }
         };
         b.nodes += 1;
-        b.params += p;
-        b.macs += m;
+        b.params = b.params.saturating_add(p);
+        b.macs = b.macs.saturating_add(m);
         total.nodes += 1;
-        total.params += p;
-        total.macs += m;
+        total.params = total.params.saturating_add(p);
+        total.macs = total.macs.saturating_add(m);
     }
-    let bytes = |i: usize| -> i64 { g.nodes[i].shape.iter().product::<i64>() * 4 };
+    let bytes = |i: usize| -> i64 {
+        super::count::prod(g.nodes[i].shape.iter().copied()).saturating_mul(4)
+    };
     // liveness: a value is live from its node until its last user
     let mut last = (0..g.nodes.len()).collect::<Vec<_>>();
     for (i, n) in g.nodes.iter().enumerate() {
@@ -100,13 +102,13 @@ pub fn cost(g: &Graph, depth: usize) -> Cost {
     for (i, freed) in frees.iter().enumerate() {
         let is_param = matches!(g.nodes[i].op, Op::Param { .. });
         if !is_param {
-            live += bytes(i);
-            saved += bytes(i);
+            live = live.saturating_add(bytes(i));
+            saved = saved.saturating_add(bytes(i));
         }
         peak = peak.max(live);
         for &j in freed {
             if !matches!(g.nodes[j].op, Op::Param { .. }) {
-                live -= bytes(j);
+                live = live.saturating_sub(bytes(j));
             }
         }
     }

@@ -5,6 +5,12 @@
 
 use super::{Graph, Op};
 
+/// A product that saturates at `i64::MAX` instead of overflowing (sizes are positive; a count of an
+/// absurdly large network is huge, never a panic or a wrapped negative number).
+pub fn prod(xs: impl IntoIterator<Item = i64>) -> i64 {
+    xs.into_iter().fold(1i64, |a, x| a.saturating_mul(x))
+}
+
 /// Parameters of one node (given the shapes of its inputs).
 pub fn node_params(g: &Graph, i: usize) -> i64 {
     let n = &g.nodes[i];
@@ -23,15 +29,22 @@ pub fn node_params(g: &Graph, i: usize) -> i64 {
             ..
         } => {
             let cin = in_shape(0).get(1).copied().unwrap_or(0);
-            out * (cin / groups.max(&1)) * kernel * kernel + if *bias { *out } else { 0 }
+            prod([*out, cin / groups.max(&1), *kernel, *kernel]).saturating_add(if *bias {
+                *out
+            } else {
+                0
+            })
         }
         Op::Linear { out, bias } => {
             let d = in_shape(0).last().copied().unwrap_or(0);
-            out * d + if *bias { *out } else { 0 }
+            out.saturating_mul(d)
+                .saturating_add(if *bias { *out } else { 0 })
         }
-        Op::BatchNorm { .. } | Op::GroupNorm { .. } => 2 * in_shape(0).get(1).copied().unwrap_or(0),
-        Op::LayerNorm { .. } => 2 * in_shape(0).last().copied().unwrap_or(0),
-        Op::Param { shape } => shape.iter().product(),
+        Op::BatchNorm { .. } | Op::GroupNorm { .. } => {
+            2i64.saturating_mul(in_shape(0).get(1).copied().unwrap_or(0))
+        }
+        Op::LayerNorm { .. } => 2i64.saturating_mul(in_shape(0).last().copied().unwrap_or(0)),
+        Op::Param { shape } => prod(shape.iter().copied()),
         _ => 0,
     }
 }
@@ -41,7 +54,7 @@ pub fn node_params(g: &Graph, i: usize) -> i64 {
 pub fn node_macs(g: &Graph, i: usize) -> i64 {
     let n = &g.nodes[i];
     let batch = batch_of(g).max(1);
-    let out: i64 = n.shape.iter().product();
+    let out: i64 = prod(n.shape.iter().copied());
     let in_shape = |k: usize| -> &[i64] {
         n.inputs
             .get(k)
@@ -51,7 +64,7 @@ pub fn node_macs(g: &Graph, i: usize) -> i64 {
     match &n.op {
         Op::Conv { kernel, groups, .. } => {
             let cin = in_shape(0).get(1).copied().unwrap_or(0);
-            out / batch * (cin / groups.max(&1)) * kernel * kernel
+            prod([out / batch, cin / groups.max(&1), *kernel, *kernel])
         }
         Op::Linear { .. } => {
             let d = in_shape(0).last().copied().unwrap_or(0);
@@ -61,7 +74,7 @@ pub fn node_macs(g: &Graph, i: usize) -> i64 {
             } else {
                 out
             };
-            per_sample * d
+            per_sample.saturating_mul(d)
         }
         _ => 0,
     }

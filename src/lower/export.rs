@@ -20,8 +20,8 @@ pub fn torchscript(g: &Graph, weights: Option<&Path>, out: &Path) -> Result<(), 
     let inputs: Vec<Tensor> = g
         .inputs
         .iter()
-        .map(|&i| Tensor::randn(g.nodes[i].shape.as_slice(), (Kind::Float, Device::Cpu)))
-        .collect();
+        .map(|&i| Tensor::f_randn(g.nodes[i].shape.as_slice(), (Kind::Float, Device::Cpu)))
+        .collect::<Result<_, _>>()?;
     let mut err = None;
     let module = CModule::create_by_tracing("nasc", "forward", &inputs, &mut |xs| match net
         .forward_all(xs, false)
@@ -36,9 +36,15 @@ pub fn torchscript(g: &Graph, weights: Option<&Path>, out: &Path) -> Result<(), 
         return Err(e);
     }
     let module = module?;
-    module.save(out).map_err(|e| LowerError::Io {
+    // written atomically: the old file or the new one, never a torn one
+    crate::base::fs::with_atomic(out, |tmp| {
+        module
+            .save(tmp)
+            .map_err(|e| std::io::Error::other(super::first_line(&e.to_string())))
+    })
+    .map_err(|e| LowerError::Io {
         file: out.display().to_string(),
-        message: super::first_line(&e.to_string()),
+        message: e.to_string(),
     })
 }
 

@@ -41,6 +41,13 @@ pub enum LowerError {
     Torch(String),
     /// A data problem met while training or evaluating.
     Data(crate::data::DataError),
+    /// The training loss became NaN or infinite: training stopped there (1-based epoch and step).
+    Diverged {
+        epoch: usize,
+        step: usize,
+        loss: f64,
+        lr: f64,
+    },
 }
 
 impl fmt::Display for LowerError {
@@ -52,6 +59,17 @@ impl fmt::Display for LowerError {
             LowerError::Device(m) | LowerError::Input(m) | LowerError::Torch(m) => f.write_str(m),
             LowerError::Io { file, message } => write!(f, "`{file}`: {message}"),
             LowerError::Data(e) => write!(f, "{e}"),
+            LowerError::Diverged {
+                epoch,
+                step,
+                loss,
+                lr,
+            } => write!(
+                f,
+                "the loss diverged ({loss}) at epoch {epoch}, step {step}, with a learning rate of {}; \
+                 training stopped",
+                number(*lr)
+            ),
         }
     }
 }
@@ -91,14 +109,19 @@ impl LowerError {
     }
 }
 
-/// libtorch messages carry a C++ backtrace after the first line(s); keep the message.
+/// A number as people write it: `0.05`, `1e30`.
+pub fn number(x: f64) -> String {
+    if x == 0.0 || (1e-4..1e6).contains(&x.abs()) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
+}
+
+/// libtorch messages carry a C++ backtrace after the first line(s); keep the message
+/// ([`crate::data::torch_message`]).
 fn first_line(s: &str) -> String {
-    let s = s.trim();
-    let cut = s
-        .find("\nException raised from")
-        .or_else(|| s.find("\nFrame"))
-        .unwrap_or(s.len());
-    s[..cut].trim().to_string()
+    crate::data::torch_message(s)
 }
 
 /// Seeds libtorch's generator (initial weights, dropout).

@@ -67,12 +67,12 @@ impl Session {
                 g.name
             )));
         }
-        let (train, test) = Source::parse(&o.data)?.load()?;
         let out = g
             .outputs
             .first()
             .and_then(|&i| g.nodes[i].shape.last().copied())
             .unwrap_or(0);
+        let (train, test) = Source::parse(&o.data)?.load_for(Some(out))?;
         if out < train.classes {
             return Err(LowerError::Input(format!(
                 "the dataset has {} classes but `{}` outputs {out} logits (pass a matching `classes`)",

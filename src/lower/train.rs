@@ -208,11 +208,20 @@ pub fn train(
             let (x, y) = b?;
             let logits = tch::autocast(amp, || net.forward_t(&x, true))?;
             let (loss, c) = loss_and_correct(&logits, &y)?;
+            let value = loss.f_double_value(&[])?;
+            if !value.is_finite() {
+                return Err(LowerError::Diverged {
+                    epoch: epoch + 1,
+                    step: step + 1,
+                    loss: value,
+                    lr,
+                });
+            }
             opt.zero_grad();
             loss.f_backward()?;
             opt.step();
             let k = y.size()[0];
-            loss_sum += loss.double_value(&[]) * k as f64;
+            loss_sum += value * k as f64;
             correct += c;
             seen += k;
             global += 1;
@@ -242,11 +251,17 @@ pub fn train(
     Ok(reports)
 }
 
-/// Saves every tensor of `vs` (parameters and buffers) as safetensors, named by path.
+/// Saves every tensor of `vs` (parameters and buffers) as safetensors, named by path. The file is written
+/// atomically (`base::fs::with_atomic`): a reader, or a run killed during the save, finds the old file or
+/// the new one, never a torn one.
 pub fn save_checkpoint(vs: &nn::VarStore, file: &Path) -> Result<(), LowerError> {
-    vs.save(file).map_err(|e| LowerError::Io {
+    crate::base::fs::with_atomic(file, |tmp| {
+        vs.save(tmp)
+            .map_err(|e| std::io::Error::other(super::first_line(&e.to_string())))
+    })
+    .map_err(|e| LowerError::Io {
         file: file.display().to_string(),
-        message: super::first_line(&e.to_string()),
+        message: e.to_string(),
     })
 }
 

@@ -10,7 +10,8 @@
 //!
 //! Code map: this file is the event loop and the dispatch; [`analysis`] answers queries in the compiler's
 //! terms (byte offsets, spans); [`convert`] is the one place that converts between those and protocol
-//! values (positions: 0-based line, UTF-16 column).
+//! values (positions: 0-based line, UTF-16 column); [`transport`] reads and writes the framed messages on
+//! stdio with bounds (an oversized or malformed message is rejected and the server reads on).
 //!
 //! **Architecture invariants:** this is the only module that knows LSP types. Nothing a client sends can
 //! crash or stall the server: checks run on threads with a large stack under `catch_unwind`, every message
@@ -19,6 +20,7 @@
 
 mod analysis;
 mod convert;
+mod transport;
 
 use crate::check::{self, CheckResult, FileReader};
 use analysis::Analysis;
@@ -48,7 +50,13 @@ const CHECK_STACK: usize = 256 << 20;
 /// Runs the server on stdin/stdout until the client says `exit` (or closes the stream). Exit status 0
 /// after a `shutdown` request, 1 otherwise (as the protocol asks).
 pub fn run() -> ExitCode {
-    let (conn, io) = Connection::stdio();
+    let (conn, writer) = match transport::stdio() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("nasc lsp: {e}");
+            return ExitCode::from(1);
+        }
+    };
     let code = match serve(&conn) {
         Ok(code) => code,
         Err(e) => {
@@ -56,9 +64,10 @@ pub fn run() -> ExitCode {
             ExitCode::from(1)
         }
     };
+    // every message sent is written before the process ends
     drop(conn);
-    if let Err(e) = io.join() {
-        eprintln!("nasc lsp: {e}");
+    if writer.join().is_err() {
+        eprintln!("nasc lsp: the writer thread failed");
     }
     code
 }

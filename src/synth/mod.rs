@@ -209,7 +209,10 @@ pub fn synthesize(t: &Target, o: &Options) -> Result<(Outcome, Stats), SynthErro
 
 fn synthesize_in(t: &Target, o: &Options) -> Result<(Outcome, Stats), SynthError> {
     let start = Instant::now();
-    let deadline = start + o.timeout;
+    // a time limit too large for the clock is no limit (the command line bounds it to a day)
+    let deadline = start
+        .checked_add(o.timeout)
+        .unwrap_or_else(|| start + Duration::from_secs(365 * 86_400));
     let (lo, hi) = op_range(t, o);
     let need_cost = t.constraints.max_params.is_some()
         || t.constraints.max_flops.is_some()

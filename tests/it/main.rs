@@ -5,6 +5,7 @@ mod data;
 mod deps;
 mod evolve;
 mod export;
+mod faults;
 mod ir;
 mod lower;
 mod lsp;

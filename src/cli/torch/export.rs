@@ -1,6 +1,6 @@
 //! `nasc export`: TorchScript (traced) and readable PyTorch source.
 
-use super::{build_graph, fail_lower, ArchArgs};
+use super::{build_graph, fail_lower, usage, ArchArgs};
 use std::process::ExitCode;
 
 pub(super) fn run(
@@ -14,6 +14,14 @@ pub(super) fn run(
     if torchscript.is_none() && pytorch.is_none() {
         eprintln!("error: nothing to export: give --torchscript OUT.pt and/or --pytorch OUT.py");
         return ExitCode::from(2);
+    }
+    // the outputs are checked before any work
+    for (p, flag) in [(torchscript, "--torchscript"), (pytorch, "--pytorch")] {
+        if let Some(p) = p {
+            if let Err(e) = crate::base::fs::check_writable(p) {
+                return usage(format!("cannot write `{}` ({flag}): {e}", p.display()));
+            }
+        }
     }
     let built = match build_graph(arch, batch) {
         Ok(b) => b,
@@ -32,7 +40,7 @@ pub(super) fn run(
     }
     if let Some(out) = pytorch {
         let text = crate::lower::export::pytorch_source(&g, &arch.file.display().to_string());
-        if let Err(e) = std::fs::write(out, text) {
+        if let Err(e) = crate::base::fs::write_atomic(out, text) {
             eprintln!("error: cannot write `{}`: {e}", out.display());
             return ExitCode::from(2);
         }

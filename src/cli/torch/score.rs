@@ -133,7 +133,19 @@ pub(super) fn run(a: &ScoreArgs) -> ExitCode {
             }
         } else if let Some(n) = a.sample {
             match space.sample(n, a.run.seed, |_, _| {}) {
-                Ok(gs) => graphs.extend(gs),
+                Ok(gs) => {
+                    if gs.len() < n {
+                        eprintln!(
+                            "note: --sample {n}: only {} distinct architecture(s) of `{}` could be \
+                             drawn (the space, with the decisions fixed by --choose, has no more); \
+                             scoring {} instead of {n}",
+                            gs.len(),
+                            f.display(),
+                            gs.len()
+                        );
+                    }
+                    graphs.extend(gs)
+                }
                 Err(e) => return fail(driver::fail_build(e, &prog), ""),
             }
         } else {

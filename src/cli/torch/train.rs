@@ -1,7 +1,7 @@
 //! `nasc train`: train a network on a dataset and report validation accuracy; `prepare_run` is shared
 //! with `nasc eval`.
 
-use super::{build_graph, fail_lower, ArchArgs, RunArgs};
+use super::{build_graph, fail_lower, usage, ArchArgs, RunArgs};
 use std::process::ExitCode;
 
 /// Everything a run on data needs: the graph, its lowered network, the splits.
@@ -39,6 +39,15 @@ pub(super) fn run(
     weights: Option<&std::path::Path>,
     json: bool,
 ) -> ExitCode {
+    // the output is checked before any work: a run must not end in an unwritable --save
+    if let Some(p) = save {
+        if let Err(e) = crate::base::fs::check_writable(p) {
+            return usage(format!(
+                "cannot write the checkpoint `{}` (--save): {e}",
+                p.display()
+            ));
+        }
+    }
     let mut s = match prepare_run(arch, run, augment, limit) {
         Ok(s) => s,
         Err(c) => return c,
@@ -88,6 +97,18 @@ pub(super) fn run(
     bar.finish_and_clear();
     let reports = match result {
         Ok(r) => r,
+        Err(e @ crate::lower::LowerError::Diverged { .. }) => {
+            eprintln!(
+                "error: {e}\n  help: lower the learning rate (--lr {}){}",
+                crate::lower::number(cfg.lr),
+                if save.is_some() {
+                    "; nothing was saved"
+                } else {
+                    ""
+                }
+            );
+            return ExitCode::from(1);
+        }
         Err(e) => return fail_lower(&e, &s.sources),
     };
     for r in &reports {
