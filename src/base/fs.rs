@@ -34,8 +34,14 @@ fn folder_of(path: &Path) -> &Path {
 
 /// Fault injection for the tests of crash safety: with `NASC_FAULT_RENAME_DELAY_MS=N` in the environment,
 /// every atomic write waits N ms between writing its temporary file and renaming it over the target (the
-/// window a kill must hit to tear a file written in place). Unset: no delay.
-fn fault_delay() {
+/// window a kill must hit to tear a file written in place). With `NASC_FAULT_RENAME_ONLY=NAME` as well, only
+/// writes of a file named NAME wait (a training run also writes per-epoch checkpoints). Unset: no delay.
+fn fault_delay(path: &Path) {
+    if let Ok(only) = std::env::var("NASC_FAULT_RENAME_ONLY") {
+        if path.file_name().is_none_or(|n| n.to_string_lossy() != only) {
+            return;
+        }
+    }
     if let Some(ms) = std::env::var("NASC_FAULT_RENAME_DELAY_MS")
         .ok()
         .and_then(|v| v.parse::<u64>().ok())
@@ -123,7 +129,7 @@ pub fn with_atomic<E: From<std::io::Error>>(
     let tmp = temp_path(path);
     let r = write(&tmp).and_then(|()| {
         std::fs::File::open(&tmp)?.sync_all()?;
-        fault_delay();
+        fault_delay(path);
         std::fs::rename(&tmp, path)?;
         Ok(())
     });

@@ -136,8 +136,11 @@ state dict.\n\nDatasets (--data): fashion-mnist (default, /usr/share/datasets/fa
 csv:TRAIN[,TEST]:C,H,W[:first] (label last unless :first). CSV pixels are 8-bit intensities, \
 integers 0 to 255 (used as they are, like IDX and CIFAR bytes; a fraction, a value outside 0–255 or NaN \
 is an error naming the line); labels are class indices 0 … classes−1 of the network. A loss that becomes \
-NaN or infinite stops training (exit 1) with the epoch and step.\n\nExamples:\n  nasc train \
-examples/fmnist_cnn.nasl --epochs 1 --save fmnist.safetensors\n  nasc train examples/resnet20.nasl \
+NaN or infinite stops training (exit 1) with the epoch and step.\n\nAfter every epoch the run's state \
+goes to --checkpoint-dir (default with --save: SAVE.ckpt/); after a kill, the same command with --resume \
+DIR continues from the last finished epoch.\n\nExamples:\n  nasc train \
+examples/fmnist_cnn.nasl --epochs 1 --save fmnist.safetensors\n  nasc train examples/fmnist_cnn.nasl \
+--epochs 5 --save w.safetensors --resume w.safetensors.ckpt   # after a kill\n  nasc train examples/resnet20.nasl \
 --data cifar10:DIR --augment --epochs 30 --device cuda"
     )]
     Train {
@@ -178,6 +181,16 @@ examples/fmnist_cnn.nasl --epochs 1 --save fmnist.safetensors\n  nasc train exam
         /// Start from these weights.
         #[arg(long, value_name = "CKPT")]
         weights: Option<PathBuf>,
+        /// Keep the run's whole state in this folder after every epoch (weights, optimizer buffers,
+        /// schedule position, epoch reports), so that a killed run continues with --resume. Default with
+        /// --save: the folder SAVE.ckpt next to it, removed when the run finishes.
+        #[arg(long, value_name = "DIR")]
+        checkpoint_dir: Option<PathBuf>,
+        /// Continue the killed run whose state is in DIR: give the same FILE and flags that started it
+        /// (a flag that differs is an error naming it). The final weights equal an uninterrupted run's,
+        /// bit for bit on CPU with the same --threads.
+        #[arg(long, value_name = "DIR", conflicts_with = "weights")]
+        resume: Option<PathBuf>,
         /// Print the epoch reports as JSON on stdout.
         #[arg(long)]
         json: bool,

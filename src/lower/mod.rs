@@ -14,6 +14,7 @@ pub use crate::ir::cost;
 use crate::ir::{Activation, Graph, Node, NodeId, Op, PoolKind};
 use std::fmt;
 pub mod export;
+pub mod optim;
 pub mod session;
 pub mod train;
 
@@ -41,6 +42,9 @@ pub enum LowerError {
     Torch(String),
     /// A data problem met while training or evaluating.
     Data(crate::data::DataError),
+    /// A training checkpoint folder cannot be resumed (`nasc train --resume DIR`): missing, from another
+    /// run, damaged.
+    Resume { dir: String, message: String },
     /// The training loss became NaN or infinite: training stopped there (1-based epoch and step).
     Diverged {
         epoch: usize,
@@ -58,6 +62,9 @@ impl fmt::Display for LowerError {
             } => write!(f, "libtorch failed on `{op}` at `{path}`: {message}"),
             LowerError::Device(m) | LowerError::Input(m) | LowerError::Torch(m) => f.write_str(m),
             LowerError::Io { file, message } => write!(f, "`{file}`: {message}"),
+            LowerError::Resume { dir, message } => {
+                write!(f, "cannot resume from `{dir}`: {message}")
+            }
             LowerError::Data(e) => write!(f, "{e}"),
             LowerError::Diverged {
                 epoch,

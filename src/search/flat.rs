@@ -317,14 +317,9 @@ impl Flat {
     }
 }
 
-/// FNV-1a (64-bit) of a text, as 16 hex digits: stable across builds and platforms.
+/// The fingerprint of a text ([`crate::base::fingerprint`]).
 pub fn fingerprint_text(text: &str) -> String {
-    let mut h: u64 = 0xcbf29ce484222325;
-    for b in text.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x100000001b3);
-    }
-    format!("{h:016x}")
+    crate::base::fingerprint(text)
 }
 
 /// An op applied to named operands, as a NASL call (`conv(x, 16, kernel: 3)`).

@@ -83,6 +83,7 @@ fn killed_mid_save(args: &[&str], target: &Path, old: &[u8]) {
     let mut child = nasc()
         .args(args)
         .env("NASC_FAULT_RENAME_DELAY_MS", "60000")
+        .env("NASC_FAULT_RENAME_ONLY", target.file_name().unwrap())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -770,4 +771,78 @@ fn out_of_memory_is_a_diagnostic_without_a_backtrace() {
         assert!(!err.contains(noise), "a C++ backtrace: {err}");
     }
     assert!(err.lines().count() < 15, "{err}");
+}
+
+// ----- 2. killed training resumes ------------------------------------------------------------------------
+
+/// `nasc train` killed (SIGKILL) after its first epoch and continued with `--resume` ends with the same
+/// weights, byte for byte, as an uninterrupted run (CPU, same seed and threads), for SGD and AdamW; a
+/// resume with another flag is refused naming it.
+#[test]
+fn a_killed_training_run_resumes_bit_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    for optimizer in ["sgd", "adamw"] {
+        let args = |save: &Path| -> Vec<String> {
+            let mut a: Vec<String> = ["train", CNN, "--epochs", "3", "--threads", "1"]
+                .iter()
+                .chain(TINY)
+                .map(|s| s.to_string())
+                .collect();
+            a.extend(["--optimizer".into(), optimizer.into()]);
+            a.extend(["--save".into(), path_str(save).into()]);
+            a
+        };
+        let full = dir.path().join(format!("full-{optimizer}.safetensors"));
+        let o = nasc().args(args(&full)).output().unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        let part = dir.path().join(format!("part-{optimizer}.safetensors"));
+        let state = dir
+            .path()
+            .join(format!("part-{optimizer}.safetensors.ckpt"));
+        // slow saves down so that the kill surely lands before the run ends
+        let mut child = nasc()
+            .args(args(&part))
+            .env("NASC_FAULT_RENAME_DELAY_MS", "300")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let t0 = Instant::now();
+        while !state.join("state.json").exists() && t0.elapsed() < Duration::from_secs(120) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        child.kill().unwrap();
+        let status = child.wait().unwrap();
+        assert!(!status.success(), "the run was killed, not finished");
+        assert!(!part.exists(), "no --save before the end");
+        let text = std::fs::read_to_string(state.join("state.json")).unwrap();
+        let done = serde_json::from_str::<serde_json::Value>(&text).unwrap()["epochs_done"]
+            .as_u64()
+            .unwrap();
+        assert!((1..3).contains(&done), "{done} epochs done when killed");
+        // another learning rate is not the same run
+        let mut other = args(&part);
+        other.extend(["--lr".into(), "0.5".into(), "--resume".into()]);
+        other.push(path_str(&state).into());
+        let o = nasc().args(&other).output().unwrap();
+        assert_usage(&o, "--lr", "resume with another --lr");
+        let mut same = args(&part);
+        same.extend(["--resume".into(), path_str(&state).into()]);
+        let o = nasc().args(&same).output().unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&format!("{done} of 3 epoch(s) done")),
+            "{}",
+            stderr(&o)
+        );
+        assert_eq!(
+            std::fs::read(&full).unwrap(),
+            std::fs::read(&part).unwrap(),
+            "{optimizer}: the resumed run's weights differ from the uninterrupted run's"
+        );
+        assert!(
+            !state.exists(),
+            "the implicit state folder is removed at the end"
+        );
+    }
 }

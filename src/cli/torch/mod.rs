@@ -40,6 +40,8 @@ pub fn run(cli: Cli) -> ExitCode {
             max_steps,
             save,
             weights,
+            checkpoint_dir,
+            resume,
             json,
         } => {
             use crate::lower::train::{OptimizerKind, Schedule, TrainConfig};
@@ -66,8 +68,12 @@ pub fn run(cli: Cli) -> ExitCode {
                 &cfg,
                 augment,
                 limit,
-                save.as_deref(),
-                weights.as_deref(),
+                &train::Files {
+                    save: save.as_deref(),
+                    weights: weights.as_deref(),
+                    checkpoint_dir: checkpoint_dir.as_deref(),
+                    resume: resume.as_deref(),
+                },
                 json,
             )
         }
