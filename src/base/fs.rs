@@ -42,10 +42,14 @@ fn fault_delay(path: &Path) {
             return;
         }
     }
-    if let Some(ms) = std::env::var("NASC_FAULT_RENAME_DELAY_MS")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-    {
+    fault_sleep("NASC_FAULT_RENAME_DELAY_MS");
+}
+
+/// Fault injection: sleeps the number of milliseconds the environment variable `var` holds (at most 10
+/// minutes), or not at all when it is unset. The tests slow a writer down with it so that a kill surely
+/// lands in the middle of its work.
+pub fn fault_sleep(var: &str) {
+    if let Some(ms) = std::env::var(var).ok().and_then(|v| v.parse::<u64>().ok()) {
         std::thread::sleep(std::time::Duration::from_millis(ms.min(600_000)));
     }
 }

@@ -24,7 +24,11 @@ pub fn fingerprint(text: &str) -> String {
 
 /// The settings that differ between two JSON objects of settings keyed by flag, one line each:
 /// `  --lr: 0.05 in the checkpoint, 0.1 now` (`saved` says where the first object came from).
-pub fn differences(saved: &serde_json::Value, now: &serde_json::Value, saved_in: &str) -> Vec<String> {
+pub fn differences(
+    saved: &serde_json::Value,
+    now: &serde_json::Value,
+    saved_in: &str,
+) -> Vec<String> {
     let empty = serde_json::Map::new();
     let (a, b) = (
         saved.as_object().unwrap_or(&empty),
@@ -37,8 +41,9 @@ pub fn differences(saved: &serde_json::Value, now: &serde_json::Value, saved_in:
         .filter_map(|k| {
             let (x, y) = (a.get(k), b.get(k));
             (x != y).then(|| {
-                let show =
-                    |v: Option<&serde_json::Value>| v.map_or("(none)".to_string(), |v| v.to_string());
+                let show = |v: Option<&serde_json::Value>| {
+                    v.map_or("(none)".to_string(), |v| v.to_string())
+                };
                 format!("  {k}: {} {saved_in}, {} now", show(x), show(y))
             })
         })

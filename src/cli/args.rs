@@ -115,25 +115,46 @@ The batch is one fixed, seeded batch of --batch training images (so scores compa
 architectures); --fresh-batch draws a new one per architecture, as the EPE-NAS reference does. Weights \
 are initialised under --seed for every architecture. docs/scoring.md has every definition.
 
---against FILE scores the architectures listed in a CSV file with a header `arch,accuracy` (arch: \
-`NAME=INDEX …` as --choose takes them, space-separated) and prints Kendall's τ-b and Spearman's ρ of \
-every score with the accuracies.
+--against FILE scores the architectures listed in a CSV file with a header naming its columns (arch: \
+`NAME=INDEX …` as --choose takes them, space-separated; the accuracy column: `accuracy`, or the one \
+--against-column names) and prints Kendall's τ-b and Spearman's ρ of every score with the accuracies.
+
+--out FILE writes each architecture's scores to FILE as it is scored (JSON lines); a run that is killed \
+continues with --resume FILE (the same flags), which scores only the architectures not in FILE and \
+ranks them all. A decision not given with --choose takes alternative 0, and the output says so.
 
 Examples:
   nasc score examples/cifarnet.nasl
   nasc score examples/nb201_space.nasl --sample 100 --batch 64
   nasc score examples/nb201_space.nasl --choose e01=3 --choose e13=2 --scores all --json
-  nasc score examples/nb201_space.nasl --against nb201_results.csv --scores all";
+  nasc score examples/nb201_space.nasl --against nb201_results.csv --scores all
+  nasc score examples/nb201_space.nasl --sample 1000 --out scores.jsonl   # killed? then:
+  nasc score examples/nb201_space.nasl --sample 1000 --resume scores.jsonl";
 
 pub const SEARCH_HELP: &str = "\
 Samples --n distinct architectures of the space under --seed, scores each once (a fixed batch), ranks \
 them by --score (higher is better; `combined` = rank-average of epe, naswot and params) and prints the \
 best as NASL: the space program with each decision of the entry block replaced by its chosen \
-alternative. The ranking goes to stderr (or everything as JSON with --json).
+alternative. The ranking goes to stderr (or everything as JSON with --json). A space with fewer than \
+--n distinct architectures is searched whole, and the output says so. --out FILE and --resume FILE \
+work as in `nasc score`: scores are written as they are made, and a killed search continues.
 
 Examples:
   nasc search random examples/nb201_space.nasl --n 100 > best.nasl
+  nasc search random examples/nb201_space.nasl --n 1000 --out s.jsonl   # killed? then --resume s.jsonl
   nasc search random examples/nb201_space.nasl --score naswot --n 500 --batch 64 --json";
+
+/// Where a scoring run writes its results as it goes (`score`, `search random`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct OutArgs {
+    /// Write each architecture's scores to FILE as they are made (JSON lines; refuses a file that
+    /// already holds results).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Continue the run whose results FILE holds (same flags): score only what it lacks, append to it.
+    #[arg(long, value_name = "FILE", conflicts_with = "out")]
+    pub resume: Option<PathBuf>,
+}
 
 /// Options of a scoring run shared by `score` and `search random`.
 #[derive(clap::Args, Debug, Clone)]
@@ -198,11 +219,29 @@ pub struct ScoreArgs {
     /// Score the architectures of this results CSV and correlate the scores with its accuracies.
     #[arg(long, value_name = "CSV", conflicts_with = "sample")]
     pub against: Option<PathBuf>,
+    /// The column of the --against file that holds the accuracies.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "accuracy",
+        requires = "against"
+    )]
+    pub against_column: String,
+    /// The column of the --against file that holds the architectures (`NAME=INDEX …`).
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "arch",
+        requires = "against"
+    )]
+    pub against_arch_column: String,
     /// Rank by this score (default: combined when computed, else the first score).
     #[arg(long, value_name = "SCORE")]
     pub sort: Option<String>,
     #[command(flatten)]
     pub run: ScoreRunArgs,
+    #[command(flatten)]
+    pub out: OutArgs,
     /// Print JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -478,6 +517,8 @@ pub struct RandomArgs {
     pub n: usize,
     #[command(flatten)]
     pub run: ScoreRunArgs,
+    #[command(flatten)]
+    pub out: OutArgs,
     /// Print JSON on stdout (the ranking, the best choices and its NASL).
     #[arg(long)]
     pub json: bool,

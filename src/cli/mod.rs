@@ -509,7 +509,12 @@ pub fn fail(f: Failure, context: &str) -> ExitCode {
 
 /// Checks the file and builds the IR of one architecture (the front-end driver); prints the problems and
 /// returns the exit code on failure.
+/// A decision left out of `--choose` is said on stderr (it takes alternative 0).
 pub fn build_graph(a: &ArchArgs, batch: i64) -> Result<driver::Built, ExitCode> {
     let opts = a.spec(batch).options().map_err(|f| fail(f, ""))?;
-    driver::build(driver::Source::path(&a.file), &opts).map_err(|f| fail(f, ""))
+    let built = driver::build(driver::Source::path(&a.file), &opts).map_err(|f| fail(f, ""))?;
+    if let Some(n) = driver::defaulted_note(&built.graph, &opts.choices) {
+        eprintln!("note: {n}");
+    }
+    Ok(built)
 }

@@ -178,6 +178,36 @@ pub fn fail_build(e: BuildError, program: &Program) -> Failure {
     }
 }
 
+/// The note for decisions of `graph` that `given` (the `--choose` decisions) leaves out, which the build
+/// resolved to alternative 0: `None` when every decision was given. One line, naming each (at most 8).
+pub fn defaulted_note(graph: &Graph, given: &BTreeMap<String, usize>) -> Option<String> {
+    let left: Vec<String> = graph
+        .choices
+        .iter()
+        .filter(|c| !given.contains_key(&c.name))
+        .map(|c| {
+            format!(
+                "{}=0 (`{}`, the first of {})",
+                c.name,
+                c.options.first().map_or("", String::as_str),
+                c.options.len()
+            )
+        })
+        .collect();
+    if left.is_empty() {
+        return None;
+    }
+    let more = left.len().saturating_sub(8);
+    let mut shown = left[..left.len().min(8)].join(", ");
+    if more > 0 {
+        shown.push_str(&format!(", and {more} more"));
+    }
+    Some(format!(
+        "{} decision(s) not given with --choose take their first alternative: {shown}",
+        left.len()
+    ))
+}
+
 /// What names one architecture on a command line: the entry block, the batch size, `NAME=D0,D1,…`
 /// input shapes and `NAME=INDEX` decisions. `options` turns it into `BuildOptions`.
 #[derive(Clone, Debug, Default)]

@@ -13,6 +13,7 @@
 //! [`live`] is the graph pass that finds the live part of a network. Uses `lower`, `data`, `ir`.
 
 pub mod epe;
+pub mod journal;
 pub mod live;
 mod proxies;
 pub mod report;
@@ -22,7 +23,7 @@ pub mod stats;
 use crate::data::DataError;
 use crate::ir::Graph;
 use crate::lower::LowerError;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use std::fmt;
 
@@ -228,6 +229,16 @@ impl Serialize for Signal {
     }
 }
 
+/// `null` reads as no signal with no reason ([`ArchScores::restore_reasons`] puts the reasons back).
+impl<'de> Deserialize<'de> for Signal {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(match Option::<f64>::deserialize(d)? {
+            Some(v) => Signal::Value(v),
+            None => Signal::NoSignal(String::new()),
+        })
+    }
+}
+
 impl fmt::Display for Signal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -296,15 +307,15 @@ impl Default for ScoreOptions {
 }
 
 /// One decision and the alternative taken.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Pick {
     pub name: String,
     pub index: usize,
     pub option: String,
 }
 
-/// The scores of one architecture.
-#[derive(Clone, Debug, Serialize)]
+/// The scores of one architecture (`Deserialize` reads what `Serialize` wrote, for resumed runs).
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ArchScores {
     /// The network (entry block) name.
     pub network: String,
@@ -326,13 +337,24 @@ pub struct ArchScores {
     /// Samples per forward pass when the batch was split (out of memory, or `--chunk`).
     pub chunk: Option<i64>,
     /// The EPE-NAS form that ran (`sum` or `pairwise`).
-    pub epe_form: Option<&'static str>,
+    pub epe_form: Option<String>,
     pub seconds: f64,
 }
 
 impl ArchScores {
     pub fn get(&self, k: ScoreKind) -> Option<&Signal> {
         self.scores.get(k.name())
+    }
+
+    /// Puts the reason of each score without signal back (JSON keeps them in `no_signal` only).
+    pub fn restore_reasons(&mut self) {
+        for (k, v) in self.scores.iter_mut() {
+            if let (Signal::NoSignal(why), Some(r)) = (&mut *v, self.no_signal.get(k)) {
+                if why.is_empty() {
+                    *why = r.clone();
+                }
+            }
+        }
     }
 }
 

@@ -212,7 +212,7 @@ impl Scorer {
         x: &Tensor,
         y: &Tensor,
         got: &mut HashMap<ScoreKind, Signal>,
-        epe_form: &mut Option<&'static str>,
+        epe_form: &mut Option<String>,
     ) -> Result<Option<i64>, ScoreError> {
         let kinds = &self.opts.scores;
         let want_jac = kinds.contains(&ScoreKind::Epe) || kinds.contains(&ScoreKind::JacobCov);
@@ -258,7 +258,7 @@ impl Scorer {
             if kinds.contains(&ScoreKind::Epe) {
                 let pairwise =
                     self.opts.epe_classes == EpeClasses::Paper && logit_width(&net.graph) > 100;
-                *epe_form = Some(if pairwise { "pairwise" } else { "sum" });
+                *epe_form = Some(if pairwise { "pairwise" } else { "sum" }.to_string());
                 got.insert(
                     ScoreKind::Epe,
                     epe::epe_score(&rows, dim, &labels, pairwise),

@@ -6,6 +6,7 @@ use super::results::Correlation;
 use super::{ArchScores, ScoreError, ScoreKind, ScoreOptions, Scorer};
 use crate::ir::Graph;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// Times of a scoring run (seconds).
@@ -39,12 +40,16 @@ fn timed<T>(wall: &mut f64, cpu: &mut f64, f: impl FnOnce() -> T) -> T {
 }
 
 /// Scores every graph in order (graph `i` with batch seed `i` when batches are fresh); one scorer — the
-/// batch fitted to the input — per distinct input shape. `each` is called after every graph (progress).
-/// Returns the rows (in the graphs' order, `combined` filled in) and the timing (build time left 0).
+/// batch fitted to the input — per distinct input shape. Graphs whose scores are in `prior` (by index: a
+/// resumed run) are not scored again. `each` is called after every graph with its index, its scores and
+/// whether they are new (to record them and show progress); an error from it stops the run.
+/// Returns the rows (in the graphs' order, `combined` filled in over all of them) and the timing (build
+/// time left 0).
 pub fn score_many(
     graphs: &[Graph],
     options: &ScoreOptions,
-    mut each: impl FnMut(usize),
+    prior: &BTreeMap<usize, ArchScores>,
+    mut each: impl FnMut(usize, &ArchScores, bool) -> Result<(), ScoreError>,
 ) -> Result<(Vec<ArchScores>, Timing), ScoreError> {
     let mut t = Timing::default();
     let t_score = std::time::Instant::now();
@@ -53,6 +58,13 @@ pub fn score_many(
     let (mut setup, mut setup_cpu) = (0.0, 0.0);
     let mut rows = Vec::with_capacity(graphs.len());
     for (i, g) in graphs.iter().enumerate() {
+        if let Some(done) = prior.get(&i) {
+            let mut row = done.clone();
+            row.combined = None;
+            each(i, &row, false)?;
+            rows.push(row);
+            continue;
+        }
         let shape: Vec<i64> = g
             .inputs
             .iter()
@@ -68,8 +80,9 @@ pub fn score_many(
                 scorers.len() - 1
             }
         };
-        rows.push(scorers[k].1.score(g, i as u64)?);
-        each(i + 1);
+        let row = scorers[k].1.score(g, i as u64)?;
+        each(i, &row, true)?;
+        rows.push(row);
     }
     t.setup_seconds = setup;
     t.score_seconds = t_score.elapsed().as_secs_f64() - setup;
@@ -84,6 +97,14 @@ pub struct Ranked {
     #[serde(flatten)]
     pub scores: ArchScores,
     pub file: String,
+}
+
+/// The file of measured accuracies, and which of its columns were read.
+#[derive(Clone, Debug, Serialize)]
+pub struct Against {
+    pub file: String,
+    pub columns: super::results::Columns,
+    pub rows: usize,
 }
 
 /// The report of `nasc score`: settings, timing, the architectures best first, correlations.
@@ -103,6 +124,12 @@ pub struct ScoreReport {
     pub timing: Timing,
     pub architectures: Vec<Ranked>,
     pub correlations: Option<Vec<Correlation>>,
+    /// The measured accuracies the correlations are against (`--against`).
+    pub against: Option<Against>,
+    /// The results file the scores were written to as they were made (`--out`, `--resume`).
+    pub results_file: Option<String>,
+    /// Architectures whose scores came from the results file of a resumed run (not scored again).
+    pub resumed: usize,
     /// Whether the architectures came from several files (the table then names the file).
     #[serde(skip)]
     pub several_files: bool,
@@ -150,6 +177,9 @@ impl ScoreReport {
                 })
                 .collect(),
             correlations,
+            against: None,
+            results_file: None,
+            resumed: 0,
             several_files: labels.iter().any(|l| Some(l) != first),
         }
     }
@@ -185,8 +215,14 @@ pub fn table(rows: &[&ArchScores], files: Option<&[&str]>) -> String {
         for n in &names {
             c.push(r.scores.get(n).map_or("-".into(), |s| s.to_string()));
         }
-        c.push(crate::ir::cost::thousands(r.live_params));
-        c.push(crate::ir::cost::thousands(r.live_macs));
+        // a network with no live path has no live params or MACs (the JSON says null, not 0)
+        for v in [r.live_params, r.live_macs] {
+            c.push(if r.live {
+                crate::ir::cost::thousands(v)
+            } else {
+                "no signal".into()
+            });
+        }
         let mut arch = r.arch.clone();
         if let Some(f) = files {
             arch = format!("{} {arch}", f.get(i).copied().unwrap_or(""));
@@ -238,6 +274,13 @@ impl fmt::Display for ScoreReport {
         )?;
         if let Some(cs) = &self.correlations {
             writeln!(f)?;
+            if let Some(a) = &self.against {
+                writeln!(
+                    f,
+                    "against column `{}` of {} ({} rows; architectures from column `{}`)",
+                    a.columns.accuracy, a.file, a.rows, a.columns.arch
+                )?;
+            }
             writeln!(
                 f,
                 "{:<10} {:>5} {:>10} {:>12}",

@@ -1,7 +1,8 @@
 //! Measured accuracies to judge scores against (`nasc score --against FILE`), and the correlations.
 //!
-//! The file is CSV with a header line naming the columns; nasc reads `arch` and `accuracy` and ignores
-//! the others. `arch` is the architecture as `--choose` takes it: `NAME=INDEX` pairs separated by spaces
+//! The file is CSV with a header line naming the columns; nasc reads the architecture column (`arch`
+//! unless [`Columns`] names another) and the accuracy column (`accuracy`, or another: a file with
+//! `val_acc` and `test_acc` is read with `--against-column val_acc`) and ignores the others. `arch` is the architecture as `--choose` takes it: `NAME=INDEX` pairs separated by spaces
 //! (`e01=3 e02=1 e03=0 e12=4 e13=2 e23=1`); `accuracy` is a number (any scale: only ranks matter).
 //! Empty lines and lines starting with `#` are skipped. Fields are not quoted (no commas inside a field).
 
@@ -38,8 +39,28 @@ pub fn parse_arch(s: &str) -> Result<BTreeMap<String, usize>, String> {
     Ok(m)
 }
 
+/// Which columns of a results file hold the architecture and the accuracy.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Columns {
+    pub arch: String,
+    pub accuracy: String,
+}
+
+impl Default for Columns {
+    fn default() -> Self {
+        Columns {
+            arch: "arch".into(),
+            accuracy: "accuracy".into(),
+        }
+    }
+}
+
 /// Parses the text of a results file (`file` names it in errors).
-pub fn parse_results(text: &str, file: &str) -> Result<Vec<Measured>, ScoreError> {
+pub fn parse_results(
+    text: &str,
+    file: &str,
+    columns: &Columns,
+) -> Result<Vec<Measured>, ScoreError> {
     let err = |line: usize, message: String| ScoreError::Results {
         file: file.to_string(),
         line,
@@ -53,19 +74,28 @@ pub fn parse_results(text: &str, file: &str) -> Result<Vec<Measured>, ScoreError
     let (hl, header) = lines.next().ok_or_else(|| {
         err(
             0,
-            "the file is empty (expected a header `arch,accuracy`)".into(),
+            format!(
+                "the file is empty (expected a header naming the columns, such as `{},{}`)",
+                columns.arch, columns.accuracy
+            ),
         )
     })?;
     let cols: Vec<&str> = header.split(',').map(str::trim).collect();
-    let col = |name: &str| {
+    let col = |name: &str, flag: &str| {
         cols.iter().position(|c| c.eq_ignore_ascii_case(name)).ok_or_else(|| {
             err(
                 hl,
-                format!("the header has no `{name}` column (expected `arch,accuracy`, got `{header}`)"),
+                format!(
+                    "the header has no `{name}` column (its columns: {}); name the column with {flag}",
+                    cols.join(", ")
+                ),
             )
         })
     };
-    let (ca, cc) = (col("arch")?, col("accuracy")?);
+    let (ca, cc) = (
+        col(&columns.arch, "--against-arch-column")?,
+        col(&columns.accuracy, "--against-column")?,
+    );
     let mut out = Vec::new();
     for (ln, l) in lines {
         let f: Vec<&str> = l.split(',').map(str::trim).collect();
@@ -80,7 +110,15 @@ pub fn parse_results(text: &str, file: &str) -> Result<Vec<Measured>, ScoreError
             .parse::<f64>()
             .ok()
             .filter(|a| a.is_finite())
-            .ok_or_else(|| err(ln, format!("`{}` is not an accuracy (a number)", f[cc])))?;
+            .ok_or_else(|| {
+                err(
+                    ln,
+                    format!(
+                        "`{}` in column `{}` is not an accuracy (a number)",
+                        f[cc], columns.accuracy
+                    ),
+                )
+            })?;
         out.push(Measured {
             choices,
             arch: f[ca].split_whitespace().collect::<Vec<_>>().join(" "),
@@ -95,14 +133,14 @@ pub fn parse_results(text: &str, file: &str) -> Result<Vec<Measured>, ScoreError
 }
 
 /// Reads a results file.
-pub fn read_results(path: &Path) -> Result<Vec<Measured>, ScoreError> {
+pub fn read_results(path: &Path, columns: &Columns) -> Result<Vec<Measured>, ScoreError> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| ScoreError::Results {
         file: file.clone(),
         line: 0,
         message: format!("cannot read it: {e}"),
     })?;
-    parse_results(&text, &file)
+    parse_results(&text, &file, columns)
 }
 
 /// How well one score ranks the architectures: Kendall τ-b and Spearman ρ against the accuracies, over

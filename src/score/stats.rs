@@ -95,16 +95,19 @@ pub fn rank_average(columns: &[Vec<Option<f64>>]) -> Vec<Option<f64>> {
     if complete.is_empty() || columns.is_empty() {
         return out;
     }
+    // Ranks are multiples of 1/2, so their sum is exact in f64 and the one division at the end gives
+    // equal rank sums equal averages (dividing each rank first split ties by float noise).
     let m = complete.len() as f64;
     let mut acc = vec![0.0; complete.len()];
     for c in columns {
         let vals: Vec<f64> = complete.iter().map(|&i| c[i].unwrap_or(0.0)).collect();
         for (a, r) in acc.iter_mut().zip(ranks(&vals)) {
-            *a += r / m;
+            *a += r;
         }
     }
+    let scale = m * columns.len() as f64;
     for (k, &i) in complete.iter().enumerate() {
-        out[i] = Some(acc[k] / columns.len() as f64);
+        out[i] = Some(acc[k] / scale);
     }
     out
 }
@@ -112,6 +115,27 @@ pub fn rank_average(columns: &[Vec<Option<f64>>]) -> Vec<Option<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn equal_rank_sums_give_equal_averages() {
+        // rank sums 1+3+2 = 3+2+1 = 2+1+3: dividing each rank by 3 first gives 0.333…+1+0.666… and
+        // 1+0.666…+0.333…, which differ in the last bit
+        let cols = vec![
+            vec![Some(1.0), Some(3.0), Some(2.0)],
+            vec![Some(3.0), Some(2.0), Some(1.0)],
+            vec![Some(2.0), Some(1.0), Some(3.0)],
+        ];
+        let r = rank_average(&cols);
+        assert_eq!(r[0], r[1]);
+        assert_eq!(r[1], r[2]);
+        let mut cols = cols;
+        for c in &mut cols {
+            c.extend([Some(0.5), Some(7.0), Some(-1.0), Some(4.0)]);
+        }
+        let r = rank_average(&cols);
+        assert_eq!(r[0], r[1]);
+        assert_eq!(r[1], r[2]);
+    }
 
     #[test]
     fn ties_and_known_values() {

@@ -12,22 +12,30 @@ pub struct SearchResult {
     pub best: Option<Graph>,
 }
 
-/// Random search (EPE-NAS's protocol): sample `n` architectures under `seed`, score each once, rank by
-/// `key` (the combined score when `None` and available). `progress` is called after each architecture.
+/// The architectures a random search of `n` under `seed` scores, in order (fewer than `n` when the space
+/// has fewer distinct ones).
+pub fn draw(space: &Space, n: usize, seed: u64) -> Result<Vec<Graph>, SearchError> {
+    Ok(space.sample(n, seed, |_, _| {})?)
+}
+
+/// Random search (EPE-NAS's protocol): score each of `graphs` (from [`draw`]) once — the ones in
+/// `prior` (by index, a resumed run) are not scored again — and rank them by `key` (the combined score
+/// when `None` and available). `each` is called after each architecture with its index, scores and
+/// whether they are new (to record them, show progress); an error from it stops the search.
 pub fn random_search(
-    space: &Space,
+    graphs: Vec<Graph>,
     scorer: &Scorer,
-    n: usize,
-    seed: u64,
     key: Option<ScoreKind>,
-    mut progress: impl FnMut(usize, usize, &ArchScores),
+    prior: &std::collections::BTreeMap<usize, ArchScores>,
+    mut each: impl FnMut(usize, &ArchScores, bool) -> Result<(), score::ScoreError>,
 ) -> Result<SearchResult, SearchError> {
-    let graphs = space.sample(n, seed, |_, _| {})?;
-    let total = graphs.len();
-    let mut rows = Vec::with_capacity(total);
+    let mut rows = Vec::with_capacity(graphs.len());
     for (i, g) in graphs.iter().enumerate() {
-        let s = scorer.score(g, i as u64)?;
-        progress(i + 1, total, &s);
+        let (s, fresh) = match prior.get(&i) {
+            Some(done) => (done.clone(), false),
+            None => (scorer.score(g, i as u64)?, true),
+        };
+        each(i, &s, fresh)?;
         rows.push(s);
     }
     score::combine(&mut rows);
@@ -56,6 +64,8 @@ pub struct RandomReport {
     /// The space program with the best architecture's decisions fixed.
     pub best_nasl: Option<String>,
     pub ranked: Vec<ArchScores>,
+    /// Architectures whose scores came from the results file of a resumed search (`--resume`).
+    pub resumed: usize,
 }
 
 impl RandomReport {
@@ -88,6 +98,7 @@ impl RandomReport {
             best: result.best.as_ref().map(score::arch_label),
             best_nasl,
             ranked: result.ranked,
+            resumed: 0,
         }
     }
 }
@@ -96,12 +107,15 @@ impl std::fmt::Display for RandomReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let top: Vec<&ArchScores> = self.ranked.iter().take(10).collect();
         write!(f, "{}", score::report::table(&top, None))?;
+        let new = self.n - self.resumed.min(self.n);
+        if self.resumed > 0 {
+            write!(f, "{} from the results file, ", self.resumed)?;
+        }
         writeln!(
             f,
-            "{} architectures scored in {:.1} s ({:.2}/s)",
-            self.n,
+            "{new} architectures scored in {:.1} s ({:.2}/s)",
             self.seconds,
-            self.n as f64 / self.seconds.max(1e-9)
+            new as f64 / self.seconds.max(1e-9)
         )
     }
 }

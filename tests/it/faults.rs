@@ -846,3 +846,249 @@ fn a_killed_training_run_resumes_bit_identical() {
         );
     }
 }
+
+// ----- scoring results written as they are made, and resumed -----------------------------------------
+
+/// The JSON report's architectures without their timings (which differ between runs).
+fn ranked_without_times(stdout: &[u8], key: &str) -> Vec<serde_json::Value> {
+    let v: serde_json::Value = serde_json::from_slice(stdout).unwrap();
+    v[key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            r.as_object_mut().unwrap().remove("seconds");
+            r
+        })
+        .collect()
+}
+
+/// Lines in a file (0 when it does not exist yet).
+fn lines_in(p: &Path) -> usize {
+    std::fs::read_to_string(p).map_or(0, |t| t.lines().count())
+}
+
+#[test]
+fn a_killed_scoring_run_resumes_to_the_same_results() {
+    let dir = tempfile::tempdir().unwrap();
+    for (cmd, key) in [("score", "architectures"), ("random", "ranked")] {
+        let base = |n: &str| -> Vec<String> {
+            let mut a: Vec<String> = match cmd {
+                "score" => vec![
+                    "score".into(),
+                    "examples/nb201_space.nasl".into(),
+                    "--sample".into(),
+                ],
+                _ => vec![
+                    "search".into(),
+                    "random".into(),
+                    "examples/nb201_space.nasl".into(),
+                    "--n".into(),
+                ],
+            };
+            a.push(n.into());
+            a.extend(["--batch", "16", "--threads", "1", "--json"].map(String::from));
+            if cmd == "random" {
+                a.extend(["--score", "combined"].map(String::from));
+            }
+            a
+        };
+        let full = nasc().args(base("12")).output().unwrap();
+        assert!(full.status.success(), "{}", stderr(&full));
+        let want = ranked_without_times(&full.stdout, key);
+        assert_eq!(want.len(), 12);
+        // killed once some records are on disk
+        let out = dir.path().join(format!("{cmd}.jsonl"));
+        let mut args = base("12");
+        args.extend(["--out".into(), path_str(&out).into()]);
+        let mut child = nasc()
+            .args(&args)
+            .env("NASC_FAULT_RECORD_DELAY_MS", "150")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let t0 = Instant::now();
+        while lines_in(&out) < 4 && t0.elapsed() < Duration::from_secs(120) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        child.kill().unwrap();
+        assert!(
+            !child.wait().unwrap().success(),
+            "{cmd}: killed, not finished"
+        );
+        let kept = lines_in(&out) - 1;
+        assert!((3..12).contains(&kept), "{cmd}: {kept} records when killed");
+        // tear the last line, as a kill in the middle of a write would
+        let text = std::fs::read_to_string(&out).unwrap();
+        std::fs::write(&out, &text[..text.len() - 40]).unwrap();
+        // --out does not overwrite it
+        let o = nasc().args(&args).output().unwrap();
+        assert_usage(&o, "--resume", "--out on a file with results");
+        // other settings are refused, naming the flag
+        let mut other = base("12");
+        other.extend([
+            "--seed".into(),
+            "3".into(),
+            "--resume".into(),
+            path_str(&out).into(),
+        ]);
+        let o = nasc().args(&other).output().unwrap();
+        assert_usage(
+            &o,
+            "--seed: 0 in the file, 3 now",
+            "resume with another --seed",
+        );
+        let mut same = base("12");
+        same.extend(["--resume".into(), path_str(&out).into()]);
+        let o = nasc().args(&same).output().unwrap();
+        let err = stderr(&o);
+        assert!(o.status.success(), "{cmd}: {err}");
+        assert!(
+            err.contains("cut off"),
+            "{cmd}: the torn line is said: {err}"
+        );
+        assert!(
+            err.contains(&format!(
+                "{} of 12 architecture(s) already scored",
+                kept - 1
+            )),
+            "{cmd}: {err}"
+        );
+        assert_eq!(
+            ranked_without_times(&o.stdout, key),
+            want,
+            "{cmd}: the resumed run's results differ from the uninterrupted run's"
+        );
+        assert_eq!(lines_in(&out), 13, "{cmd}: header and 12 records");
+    }
+}
+
+#[test]
+fn scoring_output_says_what_it_assumed() {
+    // a decision left out of --choose: said, with the alternative it takes
+    let o = run(&[
+        "score",
+        "examples/nb201_space.nasl",
+        "--choose",
+        "e01=3",
+        "--batch",
+        "16",
+    ]);
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("5 decision(s) not given with --choose") && err.contains("e23=0"),
+        "{err}"
+    );
+    // a dead network: no signal in the params and MACs columns, not 0
+    let mut args = vec![
+        "score",
+        "examples/nb201_space.nasl",
+        "--batch",
+        "16",
+        "--scores",
+        "epe,params,macs",
+    ];
+    let picks: Vec<String> = ["e01", "e02", "e03", "e12", "e13", "e23"]
+        .iter()
+        .map(|e| format!("{e}=0"))
+        .collect();
+    for p in &picks {
+        args.extend(["--choose", p.as_str()]);
+    }
+    let o = run(&args);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let row = out.lines().nth(1).unwrap_or_default();
+    assert_eq!(row.matches("no signal").count(), 3, "{out}");
+    assert!(
+        !stderr(&o).contains("not given with --choose"),
+        "{}",
+        stderr(&o)
+    );
+    // a results file with other column names: --against-column, and the output names it
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("acc.csv");
+    std::fs::write(
+        &csv,
+        "cell,val_acc,test_acc\n\
+         e01=3 e02=1 e03=2 e12=0 e13=2 e23=0,80.1,1\n\
+         e01=2 e02=2 e03=2 e12=1 e13=4 e23=1,70.2,2\n\
+         e01=4 e02=4 e03=2 e12=3 e13=2 e23=3,85,3\n\
+         e01=1,60,4\n",
+    )
+    .unwrap();
+    let against = [
+        "score",
+        "examples/nb201_space.nasl",
+        "--against",
+        path_str(&csv),
+        "--batch",
+        "16",
+    ];
+    let o = run(&against);
+    assert_usage(
+        &o,
+        "--against-arch-column",
+        "a file without an `arch` column",
+    );
+    assert!(
+        stderr(&o).contains("cell, val_acc, test_acc"),
+        "{}",
+        stderr(&o)
+    );
+    let mut args = against.to_vec();
+    args.extend(["--against-arch-column", "cell"]);
+    let o = run(&args);
+    assert_usage(
+        &o,
+        "--against-column",
+        "a file without an `accuracy` column",
+    );
+    let mut args = against.to_vec();
+    args.extend([
+        "--against-column",
+        "val_acc",
+        "--against-arch-column",
+        "cell",
+        "--json",
+    ]);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("1 row(s)"),
+        "the row that leaves decisions out: {}",
+        stderr(&o)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["against"]["columns"]["accuracy"], "val_acc");
+    assert_eq!(v["correlations"][0]["n"], 3);
+    // search random on a space smaller than --n: said
+    let o = run(&[
+        "search",
+        "random",
+        "examples/nb201_space.nasl",
+        "--n",
+        "100",
+        "--batch",
+        "16",
+        "--choose",
+        "e01=1",
+        "--choose",
+        "e02=1",
+        "--choose",
+        "e03=1",
+        "--choose",
+        "e12=1",
+        "--choose",
+        "e13=1",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--n 100") && stderr(&o).contains("only 5"),
+        "{}",
+        stderr(&o)
+    );
+}

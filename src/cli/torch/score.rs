@@ -6,9 +6,11 @@ use super::args::ScoreArgs;
 use super::{fail, fail_lower, usage};
 use crate::driver::{self, Source};
 use crate::ir::Graph;
+use crate::score::journal::{self, Header, Journal, Record};
 use crate::score::report::{score_many, ScoreReport};
 use crate::score::{self, results, EpeClasses, ScoreError, ScoreKind, ScoreOptions};
 use crate::search::Space;
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 /// The scoring options of the command line.
@@ -54,6 +56,59 @@ pub(super) fn progress_bar(total: usize) -> indicatif::ProgressBar {
     bar
 }
 
+/// The scoring flags that change a result, for a results file's header.
+pub(super) fn run_settings(
+    a: &super::args::ScoreRunArgs,
+    scores: &[ScoreKind],
+) -> BTreeMap<String, serde_json::Value> {
+    use journal::setting;
+    BTreeMap::from([
+        (
+            "--scores".into(),
+            setting(scores.iter().map(|k| k.name()).collect::<Vec<_>>()),
+        ),
+        ("--data".into(), setting(&a.data)),
+        ("--batch".into(), setting(a.batch)),
+        ("--seed".into(), setting(a.seed)),
+        ("--device".into(), setting(&a.device)),
+        ("--fresh-batch".into(), setting(a.fresh_batch)),
+        ("--epe-classes".into(), setting(&a.epe_classes)),
+        ("--chunk".into(), setting(a.chunk)),
+        ("--eval-mode".into(), setting(a.eval_mode)),
+        ("--nchw".into(), setting(a.nchw)),
+    ])
+}
+
+/// Opens the results file of `--out` (new) or `--resume` (continued): the journal, and the scores
+/// already there by index (checked against `archs`, the run's architectures in order). `None` without
+/// either flag. Notes go to stderr.
+pub(super) fn open_journal(
+    out: &super::args::OutArgs,
+    header: &Header,
+    archs: &[String],
+) -> Result<Option<journal::Opened>, ScoreError> {
+    if let Some(p) = &out.out {
+        return Ok(Some((Journal::create(p, header)?, BTreeMap::new())));
+    }
+    let Some(p) = &out.resume else {
+        return Ok(None);
+    };
+    let mut notes = Vec::new();
+    let (j, records) = Journal::resume(p, header, &mut notes)?;
+    for n in notes {
+        eprintln!("note: {n}");
+    }
+    let prior = journal::prior(p, records, archs)?;
+    eprintln!(
+        "resuming `{}`: {} of {} architecture(s) already scored; scoring the other {}",
+        p.display(),
+        prior.len(),
+        archs.len(),
+        archs.len() - prior.len()
+    );
+    Ok(Some((j, prior)))
+}
+
 fn parse_key(s: &str, scores: &[ScoreKind]) -> Result<Option<ScoreKind>, String> {
     if s == "combined" {
         return Ok(None);
@@ -82,8 +137,12 @@ pub(super) fn run(a: &ScoreArgs) -> ExitCode {
     if (a.sample.is_some() || a.against.is_some()) && a.files.len() != 1 {
         return usage("--sample and --against take one search-space file");
     }
+    let columns = results::Columns {
+        arch: a.against_arch_column.clone(),
+        accuracy: a.against_column.clone(),
+    };
     let measured = match &a.against {
-        Some(p) => match results::read_results(p) {
+        Some(p) => match results::read_results(p, &columns) {
             Ok(m) => Some(m),
             Err(e) => return usage(e),
         },
@@ -114,9 +173,15 @@ pub(super) fn run(a: &ScoreArgs) -> ExitCode {
             base: base.clone(),
         };
         if let Some(m) = &measured {
+            let mut partial = 0;
             for row in m {
                 match space.build(&row.choices) {
-                    Ok(g) => graphs.push(g),
+                    Ok(g) => {
+                        if g.choices.iter().any(|c| !row.choices.contains_key(&c.name)) {
+                            partial += 1;
+                        }
+                        graphs.push(g)
+                    }
                     Err(e) => {
                         let ctx = format!(
                             "`{}` line {} (`{}`): ",
@@ -130,6 +195,16 @@ pub(super) fn run(a: &ScoreArgs) -> ExitCode {
                         return fail(driver::fail_build(e, &prog), &ctx);
                     }
                 }
+            }
+            if partial > 0 {
+                eprintln!(
+                    "note: {partial} row(s) of `{}` leave out some decision of the space (and \
+                     --choose does not fix it): it takes its first alternative",
+                    a.against
+                        .as_ref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default()
+                );
             }
         } else if let Some(n) = a.sample {
             match space.sample(n, a.run.seed, |_, _| {}) {
@@ -150,7 +225,12 @@ pub(super) fn run(a: &ScoreArgs) -> ExitCode {
             }
         } else {
             match space.build(&Default::default()) {
-                Ok(g) => graphs.push(g),
+                Ok(g) => {
+                    if let Some(n) = driver::defaulted_note(&g, &space.base.choices) {
+                        eprintln!("note: {}: {n}", f.display());
+                    }
+                    graphs.push(g)
+                }
                 Err(e) => return fail(driver::fail_build(e, &prog), ""),
             }
         }
@@ -161,9 +241,44 @@ pub(super) fn run(a: &ScoreArgs) -> ExitCode {
         return usage("no architecture to score");
     }
     let build_seconds = t_build.elapsed().as_secs_f64();
+    // the results file, opened (and its path checked) before any scoring
+    let mut settings = run_settings(&a.run, &kinds);
+    settings.insert(
+        "files".into(),
+        journal::setting(
+            a.files
+                .iter()
+                .map(|f| journal::file_setting(f))
+                .collect::<Vec<_>>(),
+        ),
+    );
+    settings.insert("--block".into(), journal::setting(&a.block));
+    settings.insert("--input".into(), journal::setting(&a.inputs));
+    settings.insert("--choose".into(), journal::setting(&base.choices));
+    settings.insert("--sample".into(), journal::setting(a.sample));
+    settings.insert(
+        "--against".into(),
+        journal::setting(a.against.as_deref().map(journal::file_setting)),
+    );
+    let archs: Vec<String> = graphs.iter().map(score::arch_label).collect();
+    let mut journal = match open_journal(&a.out, &Header::new("score", settings), &archs) {
+        Ok(j) => j,
+        Err(e) => return usage(e),
+    };
+    let prior = journal.as_ref().map(|(_, p)| p.clone()).unwrap_or_default();
     let opts = options(&a.run, kinds);
     let bar = progress_bar(graphs.len());
-    let scored = score_many(&graphs, &opts, |done| bar.set_position(done as u64));
+    let scored = score_many(&graphs, &opts, &prior, |i, row, fresh| {
+        if let (true, Some((j, _))) = (fresh, journal.as_mut()) {
+            j.append(&Record {
+                index: i,
+                file: labels[i].clone(),
+                scores: row.clone(),
+            })?;
+        }
+        bar.set_position(i as u64 + 1);
+        Ok(())
+    });
     bar.finish_and_clear();
     let (rows, mut timing) = match scored {
         Ok(x) => x,
@@ -176,6 +291,15 @@ pub(super) fn run(a: &ScoreArgs) -> ExitCode {
     });
     let mut report = ScoreReport::new(&opts, timing, &rows, &labels, key, correlations);
     report.several_files = a.files.len() > 1;
+    report.against = a.against.as_ref().map(|p| score::report::Against {
+        file: p.display().to_string(),
+        columns: columns.clone(),
+        rows: measured.as_ref().map_or(0, Vec::len),
+    });
+    if let Some((j, _)) = &journal {
+        report.results_file = Some(j.path().display().to_string());
+        report.resumed = prior.len();
+    }
     if a.json {
         println!(
             "{}",

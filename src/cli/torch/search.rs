@@ -2,9 +2,10 @@
 //! NASL); `evolve`, `resume`, `report`, `export`, `worker`: evolution (`evolve.rs`). The work is in `crate::search`; this file prints and chooses the exit code.
 
 use super::args::SearchCommand;
-use super::score::{options, progress_bar, score_failed};
+use super::score::{open_journal, options, progress_bar, run_settings, score_failed};
 use super::{fail, usage};
 use crate::driver::{self, Source};
+use crate::score::journal::{self, Header, Record};
 use crate::score::{self, ScoreKind};
 use crate::search::random::RandomReport;
 use crate::search::{self, SearchError, Space};
@@ -60,28 +61,64 @@ fn random(a: &super::args::RandomArgs) -> ExitCode {
         program: &prog,
         base,
     };
-    let first = match space.build(&Default::default()) {
+    let graphs = match search::random::draw(&space, a.n, a.run.seed) {
         Ok(g) => g,
-        Err(e) => return fail(driver::fail_build(e, &prog), ""),
+        Err(SearchError::Build(e)) => return fail(driver::fail_build(e, &prog), ""),
+        Err(SearchError::Score(e)) => return score_failed(&e, &prog.sources),
     };
-    let scorer = match score::Scorer::new(options(&a.run, kinds), &first) {
+    let Some(first) = graphs.first() else {
+        return usage("the space has no architecture to search");
+    };
+    if graphs.len() < a.n {
+        eprintln!(
+            "note: --n {}: the space (with the decisions fixed by --choose) has only {} distinct \
+             architecture(s); searching all {} of them",
+            a.n,
+            graphs.len(),
+            graphs.len()
+        );
+    }
+    // the results file, opened (and its path checked) before any scoring
+    let mut settings = run_settings(&a.run, &kinds);
+    settings.insert("file".into(), journal::file_setting(&a.file));
+    settings.insert("--block".into(), journal::setting(&a.block));
+    settings.insert("--choose".into(), journal::setting(&space.base.choices));
+    settings.insert("--n".into(), journal::setting(a.n));
+    settings.insert("--score".into(), journal::setting(&a.score));
+    let archs: Vec<String> = graphs.iter().map(score::arch_label).collect();
+    let mut journal = match open_journal(&a.out, &Header::new("search random", settings), &archs) {
+        Ok(j) => j,
+        Err(e) => return usage(e),
+    };
+    let prior = journal.as_ref().map(|(_, p)| p.clone()).unwrap_or_default();
+    let scorer = match score::Scorer::new(options(&a.run, kinds), first) {
         Ok(s) => s,
         Err(e) => return score_failed(&e, &prog.sources),
     };
-    let bar = progress_bar(a.n);
+    let bar = progress_bar(graphs.len());
+    let file = a.file.display().to_string();
     let t0 = std::time::Instant::now();
-    let r = search::random_search(&space, &scorer, a.n, a.run.seed, key, |done, total, _| {
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
+    let r = search::random_search(graphs, &scorer, key, &prior, |i, row, fresh| {
+        if let (true, Some((j, _))) = (fresh, journal.as_mut()) {
+            j.append(&Record {
+                index: i,
+                file: file.clone(),
+                scores: row.clone(),
+            })?;
+        }
+        bar.set_position(i as u64 + 1);
+        Ok(())
     });
     bar.finish_and_clear();
     let res = match r {
         Ok(r) => r,
         Err(SearchError::Build(e)) => return fail(driver::fail_build(e, &prog), ""),
+        Err(SearchError::Score(e @ crate::score::ScoreError::Results { .. })) => return usage(e),
         Err(SearchError::Score(e)) => return score_failed(&e, &prog.sources),
     };
     let secs = t0.elapsed().as_secs_f64();
-    let report = RandomReport::new(res, &prog, &a.file, key, a.run.seed, a.run.batch, secs);
+    let mut report = RandomReport::new(res, &prog, &a.file, key, a.run.seed, a.run.batch, secs);
+    report.resumed = prior.len();
     if a.json {
         println!(
             "{}",
