@@ -523,3 +523,166 @@ pub struct RandomArgs {
     #[arg(long)]
     pub json: bool,
 }
+
+pub const SUPERNET_HELP: &str = "\
+Two-stage weight-sharing search (AttentiveNAS; docs/supernet.md). `table` bins the MACs of random \
+architectures of a space (no training). `train` trains one supernet — the largest architecture's weights, \
+every subnet running on their slices — with the sandwich rule: per step the largest subnet on the labels, \
+two sampled subnets and the smallest one distilled from it; `--sampler attentive` picks the two by \
+attentive sampling (`--attentive bestup`, the default, or `worstup`), `uniform` is the BigNAS baseline. \
+It checkpoints after every epoch; `nasc search resume RUN.db` continues a killed run. `search` runs \
+evolution on the trained supernet in a MACs range, every candidate batch-norm calibrated and measured on \
+the validation split; `extract` writes one subnet as a standalone NASL program and its weights.
+
+Examples:
+  nasc supernet table examples/mobilenetv3_space.nasl
+  nasc supernet train examples/fmnist_space.nasl --store run.db --epochs 2 --train-subset 4000
+  nasc supernet search run.db --macs 0.5M..1M --trials 40
+  nasc supernet extract run.db --best --out best      # best.nasl, best.safetensors
+  nasc eval best.nasl --weights best.safetensors --part val";
+
+/// `nasc supernet` commands.
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum SupernetCommand {
+    /// The MACs table of a space: smallest and largest subnets, a histogram of random ones (no training).
+    Table(SupernetTableArgs),
+    /// Stage 1: train a weight-sharing supernet (sandwich rule, uniform or attentive sampling).
+    Train(Box<SupernetTrainArgs>),
+    /// Stage 2: evolutionary search of a trained supernet in a MACs range.
+    Search(SupernetSearchArgs),
+    /// Write one searched subnet as NASL (`PREFIX.nasl`) and its weights (`PREFIX.safetensors`).
+    Extract(SupernetExtractArgs),
+}
+
+/// `nasc supernet table` arguments.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SupernetTableArgs {
+    /// The search-space program.
+    pub file: PathBuf,
+    /// The entry block (default: the file's last `network`).
+    #[arg(long)]
+    pub block: Option<String>,
+    /// Fix a decision, `NAME=INDEX` (repeatable).
+    #[arg(long = "choose", value_name = "NAME=INDEX")]
+    pub choices: Vec<String>,
+    /// Random architectures in the table.
+    #[arg(long, default_value_t = 1000, value_parser = bounds::count, allow_negative_numbers = true)]
+    pub samples: usize,
+    /// Bin width in MACs per sample (SI suffixes: 25M); default a round twentieth of the range.
+    #[arg(long, value_name = "MACS")]
+    pub bin: Option<String>,
+    #[arg(long, default_value_t = 0, value_parser = bounds::seed, allow_negative_numbers = true)]
+    pub seed: u64,
+    /// Print JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `nasc supernet train` arguments.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SupernetTrainArgs {
+    /// The search-space program.
+    pub file: PathBuf,
+    /// The run store to create (a SQLite file; it must not hold a run yet).
+    #[arg(long, value_name = "RUN.db")]
+    pub store: PathBuf,
+    #[arg(long)]
+    pub block: Option<String>,
+    /// Fix a decision, `NAME=INDEX` (repeatable).
+    #[arg(long = "choose", value_name = "NAME=INDEX")]
+    pub choices: Vec<String>,
+    /// How the two middle subnets of a step are chosen.
+    #[arg(long, default_value = "attentive", value_parser = ["uniform", "attentive"])]
+    pub sampler: String,
+    /// Which attentive candidate is trained: the lowest loss (bestup) or the highest (worstup).
+    #[arg(long, default_value = "bestup", value_parser = ["bestup", "worstup"])]
+    pub attentive: String,
+    /// Candidates per attentive draw.
+    #[arg(long, default_value_t = 3, value_parser = bounds::int(1usize, 64), allow_negative_numbers = true)]
+    pub candidates: usize,
+    #[arg(long, default_value_t = 2, value_parser = bounds::count, allow_negative_numbers = true)]
+    pub epochs: usize,
+    /// Use this many training images (after the validation images are held out).
+    #[arg(long, value_name = "N", value_parser = bounds::images, allow_negative_numbers = true)]
+    pub train_subset: Option<i64>,
+    /// Validation images held out of the training split (stage 2 measures on them; never the test split).
+    #[arg(long, default_value_t = 2000, value_parser = bounds::images, allow_negative_numbers = true)]
+    pub val: i64,
+    /// Steps per epoch at most.
+    #[arg(long, value_parser = bounds::count, allow_negative_numbers = true)]
+    pub max_steps: Option<usize>,
+    #[arg(long, default_value_t = 64, value_parser = bounds::batch, allow_negative_numbers = true)]
+    pub batch: i64,
+    /// Peak learning rate (cosine schedule; SGD with Nesterov momentum 0.9).
+    #[arg(long, default_value_t = 0.1, value_parser = bounds::positive, allow_negative_numbers = true)]
+    pub lr: f64,
+    #[arg(long, default_value_t = 1e-5, value_parser = bounds::non_negative, allow_negative_numbers = true)]
+    pub weight_decay: f64,
+    /// Training batches each subnet's batch norm is recalibrated on before it is evaluated.
+    #[arg(long, default_value_t = 4, value_parser = bounds::count, allow_negative_numbers = true)]
+    pub bn_calib: usize,
+    /// Random architectures in the MACs table of attentive sampling.
+    #[arg(long, default_value_t = 1000, value_parser = bounds::count, allow_negative_numbers = true)]
+    pub table_samples: usize,
+    /// MACs bin width of the table (SI suffixes); default a round twentieth of the range.
+    #[arg(long, value_name = "MACS")]
+    pub bin: Option<String>,
+    /// Random crop (padding 4) and flip on training batches.
+    #[arg(long)]
+    pub augment: bool,
+    #[arg(long, default_value = "fashion-mnist")]
+    pub data: String,
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    #[arg(long, value_parser = bounds::threads, allow_negative_numbers = true)]
+    pub threads: Option<i32>,
+    #[arg(long, default_value_t = 0, value_parser = bounds::seed, allow_negative_numbers = true)]
+    pub seed: u64,
+    /// Print the training curves as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `nasc supernet search` arguments.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SupernetSearchArgs {
+    /// The run store of a trained supernet.
+    #[arg(value_name = "RUN.db")]
+    pub store: PathBuf,
+    /// The MACs range per sample, MIN..MAX with SI suffixes (20M..60M).
+    #[arg(long, value_name = "MIN..MAX")]
+    pub macs: String,
+    /// Candidates to evaluate, the initial population included.
+    #[arg(long, default_value_t = 64, value_parser = bounds::count, allow_negative_numbers = true)]
+    pub trials: usize,
+    #[arg(long, default_value_t = 16, value_parser = bounds::count, allow_negative_numbers = true)]
+    pub population: usize,
+    /// Probability that a mutation resamples each gene.
+    #[arg(long, default_value_t = 0.2, value_parser = bounds::non_negative, allow_negative_numbers = true)]
+    pub p_mutate: f64,
+    /// Probability that a child is a uniform crossover of two parents (else a mutation).
+    #[arg(long, default_value_t = 0.5, value_parser = bounds::non_negative, allow_negative_numbers = true)]
+    pub p_crossover: f64,
+    #[arg(long, default_value_t = 0, value_parser = bounds::seed, allow_negative_numbers = true)]
+    pub seed: u64,
+    /// Print the candidates as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `nasc supernet extract` arguments.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SupernetExtractArgs {
+    /// The run store of a trained (and searched) supernet.
+    #[arg(value_name = "RUN.db")]
+    pub store: PathBuf,
+    /// The individual to extract (an id of `nasc supernet search`'s output).
+    #[arg(long, conflicts_with = "best")]
+    pub id: Option<i64>,
+    /// The searched subnet with the best validation accuracy.
+    #[arg(long)]
+    pub best: bool,
+    /// Writes PREFIX.nasl and PREFIX.safetensors.
+    #[arg(long, value_name = "PREFIX")]
+    pub out: PathBuf,
+}

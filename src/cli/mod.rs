@@ -324,6 +324,9 @@ without defaults stay symbolic (B, C, H, out, …). Unknown sizes (after an unde
     /// Search drivers over a search space.
     #[command(subcommand)]
     Search(args::SearchCommand),
+    /// Two-stage weight-sharing search (AttentiveNAS): train a supernet, search it, extract subnets.
+    #[command(subcommand, after_help = args::SUPERNET_HELP)]
+    Supernet(args::SupernetCommand),
 }
 
 impl Command {
@@ -337,6 +340,7 @@ impl Command {
                 | Command::Bench { .. }
                 | Command::Score(_)
                 | Command::Search(_)
+                | Command::Supernet(_)
         )
     }
 }
@@ -404,7 +408,8 @@ pub fn run(cli: Cli) -> ExitCode {
         | Command::Export { .. }
         | Command::Bench { .. }
         | Command::Score(_)
-        | Command::Search(_) => hand_to_torch(),
+        | Command::Search(_)
+        | Command::Supernet(_) => hand_to_torch(),
     }
 }
 

@@ -16,6 +16,7 @@ use std::fmt;
 pub mod export;
 pub mod optim;
 pub mod session;
+pub mod supernet;
 pub mod train;
 
 pub use session::{Session, SessionOptions};
@@ -188,6 +189,9 @@ struct Ctx<'a> {
     train: bool,
     /// The batch size of this run (the first dimension of the first input).
     batch: Option<i64>,
+    /// Batch norm's running-statistics momentum for this run instead of each layer's own (calibration:
+    /// 1 on the first batch, 1/k on the k-th, so the statistics are the average over the batches).
+    bn_momentum: Option<f64>,
 }
 
 /// The inputs of the node being run: the values computed so far and the node's input ids.
@@ -283,6 +287,28 @@ fn node_path<'a>(root: &nn::Path<'a>, path: &str) -> nn::Path<'a> {
     p
 }
 
+/// The part of a shared tensor `t` that a subnet needing shape `dims` uses: the leading channels / features
+/// of every dimension, and the centre of a conv kernel's spatial dimensions (a 3×3 kernel is the middle of
+/// a shared 5×5). A view: writing it writes `t`. `None` when `t` is smaller than `dims` somewhere.
+pub fn shared_slice(t: &Tensor, dims: &[i64]) -> Result<Option<Tensor>, tch::TchError> {
+    let have = t.size();
+    if have == dims {
+        return Ok(Some(t.shallow_clone()));
+    }
+    if have.len() != dims.len() || have.iter().zip(dims).any(|(h, d)| h < d) {
+        return Ok(None);
+    }
+    let mut v = t.shallow_clone();
+    for (k, (&h, &d)) in have.iter().zip(dims).enumerate() {
+        if h != d {
+            let centre = have.len() == 4 && k >= 2;
+            let start = if centre { (h - d) / 2 } else { 0 };
+            v = v.f_narrow(k as i64, start, d)?;
+        }
+    }
+    Ok(Some(v))
+}
+
 /// A variable under `p` named `name`, created with `init` unless it exists (weight sharing): an existing
 /// tensor of the same shape is used as is; one at least as large in every dimension is sliced, as
 /// weight-sharing supernets do (Once-for-All, AttentiveNAS): the leading channels / features, and the centre
@@ -295,25 +321,29 @@ fn var(
     init: nn::Init,
     trainable: bool,
 ) -> Result<Tensor, tch::TchError> {
+    let sharing = SHARING.with(|s| s.get());
     if let Some(t) = p.get(name) {
-        let have = t.size();
-        if have == dims {
-            return Ok(t);
-        }
-        if have.len() == dims.len() && have.iter().zip(dims).all(|(h, d)| h >= d) {
-            let mut v = t;
-            for (k, (&h, &d)) in have.iter().zip(dims).enumerate() {
-                if h != d {
-                    let centre = have.len() == 4 && k >= 2;
-                    let start = if centre { (h - d) / 2 } else { 0 };
-                    v = v.f_narrow(k as i64, start, d)?;
-                }
-            }
+        if let Some(v) = shared_slice(&t, dims)? {
             return Ok(v);
+        }
+        let have = t.size();
+        if sharing == Sharing::Grow && have.len() == dims.len() {
+            let max: Vec<i64> = have.iter().zip(dims).map(|(a, b)| *a.max(b)).collect();
+            grow(&t, &max, init)?;
+            if let Some(v) = shared_slice(&t, dims)? {
+                return Ok(v);
+            }
         }
         return Err(tch::TchError::Shape(format!(
             "a shared weight `{name}` exists with shape {have:?}, smaller than the {dims:?} this node \
-             needs (build the largest architecture of a supernet first)"
+             needs (a supernet is built from the largest architecture and grown to cover its space \
+             before training)"
+        )));
+    }
+    if sharing == Sharing::Frozen {
+        return Err(tch::TchError::Shape(format!(
+            "the supernet has no weight `{name}` for this node: its shapes were fixed before training \
+             and this subnet needs one they do not cover"
         )));
     }
     if trainable {
@@ -322,6 +352,47 @@ fn var(
         let t = nn::f_init(init, dims, p.device(), Kind::Float)?;
         Ok(p.add(name, t, false))
     }
+}
+
+/// Enlarges the shared tensor `t` in place to `max` (every dimension at least its own): the old values
+/// stay where [`shared_slice`] finds them (leading channels, kernel centre), the new elements are
+/// initialised with `init`. Every holder of `t` (the `VarStore`, earlier slices' base) sees the new size.
+fn grow(t: &Tensor, max: &[i64], init: nn::Init) -> Result<(), tch::TchError> {
+    tch::no_grad(|| -> Result<(), tch::TchError> {
+        let trainable = t.requires_grad();
+        let mut base = t.shallow_clone();
+        let mut old = base.f_zeros_like()?;
+        old.f_copy_(&base)?;
+        let fresh = nn::f_init(init, max, base.device(), base.kind())?;
+        if trainable {
+            base = base.f_set_requires_grad(false)?;
+        }
+        let _ = base.f_resize_(max)?;
+        base.f_copy_(&fresh)?;
+        if let Some(mut region) = shared_slice(&base, &old.size())? {
+            region.f_copy_(&old)?;
+        }
+        if trainable {
+            let _ = base.f_set_requires_grad(true)?;
+        }
+        Ok(())
+    })
+}
+
+/// How [`Network::new_sharing`] treats weights that already exist under the root (a supernet).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sharing {
+    /// Create what is missing; reuse (slice) what exists; a smaller existing weight is an error.
+    Create,
+    /// As `Create`, and enlarge a smaller existing weight to the elementwise maximum of both shapes
+    /// (building a supernet's weights to cover its space, before any optimizer holds them).
+    Grow,
+    /// Only reuse: a missing or smaller weight is an error (subnets of a supernet being trained).
+    Frozen,
+}
+
+thread_local! {
+    static SHARING: std::cell::Cell<Sharing> = const { std::cell::Cell::new(Sharing::Create) };
 }
 
 /// Lowers one node: creates (or reuses, by path) its tensors under `p` and says how it runs. The one place
@@ -440,7 +511,7 @@ fn lower_node(
                     Some(&mean),
                     Some(&running_var),
                     cx.train,
-                    momentum,
+                    cx.bn_momentum.unwrap_or(momentum),
                     eps,
                     true,
                 )?)
@@ -557,6 +628,22 @@ impl Network {
     /// Creates (or reuses, by path) the parameters of every node of `graph` under `root`.
     /// Initialisation follows PyTorch's defaults (conv/linear: U(±1/√fan_in); norms: 1 and 0).
     pub fn new(root: &nn::Path, graph: &Graph) -> Result<Network, LowerError> {
+        Self::new_sharing(root, graph, Sharing::Create)
+    }
+
+    /// [`Network::new`] with a rule for weights that already exist under `root` ([`Sharing`]).
+    pub fn new_sharing(
+        root: &nn::Path,
+        graph: &Graph,
+        sharing: Sharing,
+    ) -> Result<Network, LowerError> {
+        let before = SHARING.with(|s| s.replace(sharing));
+        let r = Self::lower(root, graph);
+        SHARING.with(|s| s.set(before));
+        r
+    }
+
+    fn lower(root: &nn::Path, graph: &Graph) -> Result<Network, LowerError> {
         let batch = graph
             .inputs
             .first()
@@ -618,6 +705,41 @@ impl Network {
         train: bool,
         observe: &mut dyn FnMut(NodeId, &Tensor),
     ) -> Result<Vec<Tensor>, LowerError> {
+        self.run(xs, train, None, observe)
+    }
+
+    /// Re-estimates the running statistics of every batch norm of the network from `batches` (train-mode
+    /// forward passes without gradients; the statistics become the average over the batches, as
+    /// PyTorch's `momentum=None` does), touching no parameter. In a supernet this writes only the slices of
+    /// the shared statistics this subnet uses: calibrate a subnet right before evaluating it.
+    pub fn calibrate_batch_norm(
+        &self,
+        batches: impl Iterator<Item = Result<Tensor, LowerError>>,
+    ) -> Result<usize, LowerError> {
+        let mut k = 0usize;
+        tch::no_grad(|| -> Result<(), LowerError> {
+            for x in batches {
+                let x = x?;
+                k += 1;
+                self.run(
+                    std::slice::from_ref(&x),
+                    true,
+                    Some(1.0 / k as f64),
+                    &mut |_, _| {},
+                )?;
+            }
+            Ok(())
+        })?;
+        Ok(k)
+    }
+
+    fn run(
+        &self,
+        xs: &[Tensor],
+        train: bool,
+        bn_momentum: Option<f64>,
+        observe: &mut dyn FnMut(NodeId, &Tensor),
+    ) -> Result<Vec<Tensor>, LowerError> {
         let g = &self.graph;
         if xs.len() != g.inputs.len() {
             return Err(LowerError::Input(format!(
@@ -630,6 +752,7 @@ impl Network {
             inputs: xs,
             train,
             batch: xs.first().and_then(|x| x.size().first().copied()),
+            bn_momentum,
         };
         let mut vals: Vec<Option<Tensor>> = (0..g.nodes.len()).map(|_| None).collect();
         for (i, (n, layer)) in g.nodes.iter().zip(&self.layers).enumerate() {

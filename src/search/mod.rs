@@ -14,6 +14,7 @@ pub mod pareto;
 pub mod random;
 pub mod report;
 pub mod select;
+pub mod supernet;
 
 pub use random::{random_search, SearchResult};
 
@@ -135,11 +136,21 @@ pub fn fixed_program(program: &Program, g: &Graph, header: &str) -> Option<Strin
             let Some(c) = g.choices.iter().find(|c| c.name == st.name.name) else {
                 continue;
             };
-            if let ExprKind::Choice(ChoiceKind::Options(opts)) = &st.value.kind {
-                if let Some(alt) = opts.get(c.chosen) {
-                    st.value = alt.clone();
-                    done.insert(c.name.clone());
+            match &st.value.kind {
+                ExprKind::Choice(ChoiceKind::Options(opts)) => {
+                    if let Some(alt) = opts.get(c.chosen) {
+                        st.value = alt.clone();
+                        done.insert(c.name.clone());
+                    }
                 }
+                // a range's alternatives are its values, as the build printed them
+                ExprKind::Choice(ChoiceKind::Range { .. }) => {
+                    if let Some(v) = c.options.get(c.chosen).and_then(|o| o.parse::<i64>().ok()) {
+                        st.value.kind = ExprKind::Int(v);
+                        done.insert(c.name.clone());
+                    }
+                }
+                _ => {}
             }
         }
     }

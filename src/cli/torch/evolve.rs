@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Set by the first Ctrl-C; a second one ends the process at once.
-static STOP: AtomicBool = AtomicBool::new(false);
+pub(super) static STOP: AtomicBool = AtomicBool::new(false);
 
 extern "C" fn on_sigint(_: libc::c_int) {
     if STOP.swap(true, Ordering::SeqCst) {
@@ -25,7 +25,7 @@ extern "C" fn on_sigint(_: libc::c_int) {
     }
 }
 
-fn catch_ctrl_c() {
+pub(super) fn catch_ctrl_c() {
     // SAFETY: installs a handler that only touches an atomic and calls `_exit`.
     unsafe {
         libc::signal(

@@ -9,6 +9,7 @@ mod evolve;
 mod export;
 mod score;
 mod search;
+mod supernet;
 mod train;
 
 pub use nasc_front::cli::*;
@@ -111,6 +112,7 @@ pub fn run(cli: Cli) -> ExitCode {
         } => eval::run(&arch, &run, &weights, &part, json),
         Command::Score(a) => score::run(&a),
         Command::Search(c) => search::run(&c),
+        Command::Supernet(c) => supernet::run(&c),
         command => nasc_front::cli::run(Cli { command }),
     }
 }

@@ -16,6 +16,9 @@ pub(super) fn run(c: &SearchCommand) -> ExitCode {
     match c {
         SearchCommand::Random(a) => random(a),
         SearchCommand::Evolve(a) => super::evolve::evolve(a),
+        SearchCommand::Resume(a) if super::supernet::is_supernet_run(&a.store) => {
+            super::supernet::resume(&a.store, a.json)
+        }
         SearchCommand::Resume(a) => super::evolve::resume(a),
         SearchCommand::Report(a) => super::evolve::report(a),
         SearchCommand::Export(a) => super::evolve::export(a),
