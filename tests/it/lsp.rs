@@ -924,8 +924,9 @@ pub fn big_program(lines: usize) -> String {
     }
     let mut copy = 0;
     while out.lines().count() < lines {
-        for (body, names) in &bodies {
-            out.push_str(&rename(body, names, copy));
+        // a suffix per file and copy: two examples may define the same name (`stage`)
+        for (f, (body, names)) in bodies.iter().enumerate() {
+            out.push_str(&rename(body, names, copy * bodies.len() + f));
         }
         copy += 1;
     }
