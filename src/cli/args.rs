@@ -562,6 +562,9 @@ pub struct SupernetTableArgs {
     /// The entry block (default: the file's last `network`).
     #[arg(long)]
     pub block: Option<String>,
+    /// An input shape, `NAME=D0,D1,…` (another resolution: `x=1,3,192,192`).
+    #[arg(long = "input", value_name = "NAME=SHAPE")]
+    pub inputs: Vec<String>,
     /// Fix a decision, `NAME=INDEX` (repeatable).
     #[arg(long = "choose", value_name = "NAME=INDEX")]
     pub choices: Vec<String>,

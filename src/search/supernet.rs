@@ -680,6 +680,8 @@ pub fn train(
             let _ = std::fs::remove_file(folder.join(f));
         }
         on_epoch(&curve);
+        // for the tests of a killed run (`NASC_FAULT_EPOCH_DELAY_MS`); nothing when unset
+        crate::base::fs::fault_sleep("NASC_FAULT_EPOCH_DELAY_MS");
     }
     Ok(state)
 }
@@ -721,6 +723,13 @@ pub struct SearchSettings {
     pub p_mutate_gene: f64,
     pub p_crossover: f64,
     pub seed: u64,
+}
+
+/// The order subnets are reported in, best first: higher validation accuracy, then fewer MACs, then
+/// the earlier id. Small validation splits tie often; `search`'s list and `extract --best` agree on
+/// which subnet is first because both rank by this.
+pub fn rank(a: (f64, i64, i64), b: (f64, i64, i64)) -> std::cmp::Ordering {
+    b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2))
 }
 
 /// One evaluated subnet.
@@ -922,7 +931,12 @@ pub fn search(
         eval(child, how, Some(parent), &mut evaluated)?;
     }
     let mut out: Vec<Candidate> = evaluated.into_iter().map(|(_, c)| c).collect();
-    out.sort_by(|a, b| b.val_accuracy.total_cmp(&a.val_accuracy));
+    out.sort_by(|a, b| {
+        rank(
+            (a.val_accuracy, a.macs, a.id),
+            (b.val_accuracy, b.macs, b.id),
+        )
+    });
     let mut state = load_state(store)?;
     state.searches.push(SearchState {
         macs_min: o.macs_min,

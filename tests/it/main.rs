@@ -13,6 +13,7 @@ mod props;
 mod props_oracle;
 mod report;
 mod score;
+mod supernet;
 mod syntax;
 mod synth;
 mod tidy;

@@ -40,10 +40,11 @@ fn failed(e: &SupernetError, sources: &crate::base::SourceMap) -> ExitCode {
                 code
             }
         }
-        SupernetError::Build(b) => {
-            eprintln!("error: {b}");
+        SupernetError::Build(crate::ir::BuildError::Diagnostics(ds)) => {
+            super::print_diagnostics(ds, sources, false);
             ExitCode::from(2)
         }
+        SupernetError::Build(crate::ir::BuildError::Usage(m)) => usage(m),
         SupernetError::Usage(m) => usage(m),
         SupernetError::Store(s) => {
             eprintln!("error: {s}");
@@ -75,6 +76,7 @@ fn load_space(
     text: Option<&str>,
     block: Option<&str>,
     choices: &[String],
+    inputs: &[String],
 ) -> Result<(Program, crate::ir::BuildOptions), ExitCode> {
     let source = match text {
         Some(text) => Source::Text { path: file, text },
@@ -84,7 +86,7 @@ fn load_space(
     let spec = driver::ArchSpec {
         block,
         batch: Some(1),
-        inputs: &[],
+        inputs,
         choices,
     };
     let base = spec.options().map_err(|f| fail(f, ""))?;
@@ -111,7 +113,7 @@ fn table(a: &SupernetTableArgs) -> ExitCode {
         Ok(b) => b,
         Err(m) => return usage(m),
     };
-    let (prog, base) = match load_space(&a.file, None, a.block.as_deref(), &a.choices) {
+    let (prog, base) = match load_space(&a.file, None, a.block.as_deref(), &a.choices, &a.inputs) {
         Ok(x) => x,
         Err(c) => return c,
     };
@@ -204,7 +206,7 @@ fn train(a: &SupernetTrainArgs) -> ExitCode {
         Ok(t) => t,
         Err(e) => return usage(format!("cannot read {}: {e}", a.file.display())),
     };
-    let (prog, base) = match load_space(&a.file, Some(&text), a.block.as_deref(), &a.choices) {
+    let (prog, base) = match load_space(&a.file, Some(&text), a.block.as_deref(), &a.choices, &[]) {
         Ok(x) => x,
         Err(c) => return c,
     };
@@ -352,11 +354,16 @@ fn drive(
         Ok(r) => r.seed,
         Err(e) => return usage(e),
     };
-    let (prog, mut base) =
-        match load_space(&settings.space, Some(text), settings.block.as_deref(), &[]) {
-            Ok(x) => x,
-            Err(c) => return c,
-        };
+    let (prog, mut base) = match load_space(
+        &settings.space,
+        Some(text),
+        settings.block.as_deref(),
+        &[],
+        &[],
+    ) {
+        Ok(x) => x,
+        Err(c) => return c,
+    };
     base.choices = settings.choose.clone();
     base.batch = Some(settings.batch);
     let space = Space {
@@ -460,8 +467,13 @@ fn trained(
     let st = open_existing(store_path)?;
     let settings = sn::settings_of(st.as_ref()).map_err(|e| failed(&e, &Default::default()))?;
     let text = st.load_run().map_err(usage)?.seed_program;
-    let (prog, mut base) =
-        load_space(&settings.space, Some(&text), settings.block.as_deref(), &[])?;
+    let (prog, mut base) = load_space(
+        &settings.space,
+        Some(&text),
+        settings.block.as_deref(),
+        &[],
+        &[],
+    )?;
     base.choices = settings.choose.clone();
     base.batch = Some(settings.batch);
     Ok((st, settings, prog, base))
@@ -623,10 +635,15 @@ fn extract(a: &SupernetExtractArgs) -> ExitCode {
             match all
                 .into_iter()
                 .filter(|i| i.val_accuracy.is_some())
-                .max_by(|x, y| {
-                    x.val_accuracy
-                        .unwrap_or(0.0)
-                        .total_cmp(&y.val_accuracy.unwrap_or(0.0))
+                .min_by(|x, y| {
+                    let key = |i: &store::Individual| {
+                        (
+                            i.val_accuracy.unwrap_or(0.0),
+                            i.macs.unwrap_or(i64::MAX),
+                            i.id,
+                        )
+                    };
+                    sn::rank(key(x), key(y))
                 }) {
                 Some(i) => i,
                 None => {
