@@ -21,17 +21,14 @@ fn target_diagnostic(path: &Path, text: &str, e: &synth::TargetError) -> (Diagno
         Code::InvalidTarget,
         format!("invalid synthesis target: {e}"),
     );
-    if let Some((line, col)) = e.position {
-        let mut off = 0usize;
-        for (i, l) in text.split_inclusive('\n').enumerate() {
-            if i + 1 == line {
-                off += col.saturating_sub(1).min(l.len());
-                break;
-            }
-            off += l.len();
-        }
-        let off = off.min(text.len());
-        let end = (off + 1).min(text.len()).max(off);
+    let range = e.range.clone().or_else(|| {
+        e.position
+            .map(|(line, col)| synth::json::offset(text, line, col))
+            .map(|off| off..off + 1)
+    });
+    if let Some(r) = range {
+        let start = r.start.min(text.len());
+        let end = r.end.clamp(start, text.len());
         let label = if e.field.is_empty() {
             "here".to_string()
         } else {
@@ -40,7 +37,7 @@ fn target_diagnostic(path: &Path, text: &str, e: &synth::TargetError) -> (Diagno
         d = d.with_label(
             Span {
                 file: fid,
-                start: off as u32,
+                start: start as u32,
                 end: end as u32,
             },
             label,
@@ -96,6 +93,20 @@ pub(super) fn run(a: SynthArgs) -> ExitCode {
             match synth::target::parse(&text) {
                 Ok(t) => t,
                 Err(e) => {
+                    if a.json {
+                        let (line, column) = e.position.unzip();
+                        println!(
+                            "{}",
+                            serde_json::json!({
+                                "result": "invalid_target",
+                                "file": path.display().to_string(),
+                                "line": line,
+                                "column": column,
+                                "field": e.field,
+                                "message": e.message,
+                            })
+                        );
+                    }
                     let (d, sources) = target_diagnostic(path, &text, &e);
                     print_diagnostics(&[d], &sources, false);
                     return ExitCode::from(2);

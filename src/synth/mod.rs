@@ -12,6 +12,7 @@
 //! Depends on `props`, `ir`, `check`, `syntax`, `base`.
 
 mod encode;
+pub mod json;
 pub mod replace;
 pub mod target;
 
@@ -409,6 +410,12 @@ fn synthesize_in(t: &Target, o: &Options) -> Result<(Outcome, Stats), SynthError
             texts.push(t);
         }
     }
+    for (f, text) in library_in_conflict(t, o, deadline)? {
+        if !fields.contains(&f) {
+            fields.push(f);
+        }
+        texts.push(text);
+    }
     let summary = if texts.is_empty() {
         format!("no {sk} program of {ops} exists with this op library")
     } else {
@@ -429,6 +436,115 @@ fn synthesize_in(t: &Target, o: &Options) -> Result<(Outcome, Stats), SynthError
         },
         stats,
     ))
+}
+
+/// The library fields of a target's constraints (the op library and the domains of its arguments), as
+/// (JSON field, what the target restricts it to) for those the target sets.
+fn library_fields(c: &Constraints) -> Vec<(&'static str, String)> {
+    let list = |v: &[String]| v.join(", ");
+    let nums = |v: &[i64]| v.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    let mut out = Vec::new();
+    if let Some(v) = &c.ops {
+        out.push(("ops", format!("only the ops {}", list(v))));
+    }
+    if let Some(v) = &c.kernel {
+        out.push(("kernel", format!("only the conv kernels {}", nums(v))));
+    }
+    if let Some(v) = &c.stride {
+        out.push(("stride", format!("only the conv strides {}", nums(v))));
+    }
+    if let Some(v) = &c.dilation {
+        out.push(("dilation", format!("only the conv dilations {}", nums(v))));
+    }
+    if let Some(v) = &c.groups {
+        let v: Vec<String> = v.iter().map(|g| g.to_string().replace('"', "")).collect();
+        out.push(("groups", format!("only the groups {}", list(&v))));
+    }
+    if let Some(v) = &c.window {
+        out.push(("window", format!("only the pool windows {}", nums(v))));
+    }
+    if let Some(v) = &c.channel_factors {
+        out.push((
+            "channel_factors",
+            format!("only the channel factors {}", list(v)),
+        ));
+    }
+    if let Some(v) = &c.sketches {
+        out.push(("sketches", format!("only the sketches {}", list(v))));
+    }
+    out
+}
+
+fn without(c: &Constraints, field: &str) -> Constraints {
+    let mut c = c.clone();
+    match field {
+        "ops" => c.ops = None,
+        "kernel" => c.kernel = None,
+        "stride" => c.stride = None,
+        "dilation" => c.dilation = None,
+        "groups" => c.groups = None,
+        "window" => c.window = None,
+        "channel_factors" => c.channel_factors = None,
+        _ => c.sketches = None,
+    }
+    c
+}
+
+/// Which of the target's library restrictions take part in an unsat answer. The library is not an
+/// assertion z3 can put in a core (it is the encoding's domain), so each restriction is tested by
+/// synthesis without it, in the same op range and the time left: a field is named when dropping it
+/// gives a program; when only dropping them all does, all are named. A relaxation that runs out of time
+/// names nothing (no claim without a proof).
+fn library_in_conflict(
+    t: &Target,
+    o: &Options,
+    deadline: Instant,
+) -> Result<Vec<(String, String)>, SynthError> {
+    let set = library_fields(&t.constraints);
+    if set.is_empty() {
+        return Ok(vec![]);
+    }
+    let sat = |c: Constraints| -> Result<bool, SynthError> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(false);
+        }
+        let Ok(relaxed) = Target::new(t.props.clone(), c) else {
+            return Ok(false);
+        };
+        let ro = Options {
+            count: 1,
+            timeout: left,
+            objective: Objective::None,
+            progress: None,
+            reference: None,
+            ..o.clone()
+        };
+        Ok(matches!(
+            synthesize_in(&relaxed, &ro)?.0,
+            Outcome::Sat { .. }
+        ))
+    };
+    let all = set
+        .iter()
+        .fold(t.constraints.clone(), |c, (f, _)| without(&c, f));
+    if !sat(all)? {
+        return Ok(vec![]);
+    }
+    let name = |(f, text): &(&str, String)| (format!("constraints.{f}"), text.clone());
+    if set.len() == 1 {
+        return Ok(set.iter().map(name).collect());
+    }
+    let mut named = Vec::new();
+    for item in &set {
+        if sat(without(&t.constraints, item.0))? {
+            named.push(name(item));
+        }
+    }
+    if named.is_empty() {
+        named = set.iter().map(name).collect();
+    }
+    Ok(named)
 }
 
 /// The default preferences (no seed): the classic layer pattern — conv → batch_norm → relu on images,

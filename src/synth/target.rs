@@ -3,6 +3,7 @@
 //! malformed target is an error that names the field (and its line and column when the JSON parser knows
 //! them), never a silently different target. The format is documented in docs/synthesis.md.
 
+use super::json;
 use crate::ir::Activation;
 use crate::props::{Matrix, Props};
 use serde::{Deserialize, Serialize};
@@ -213,6 +214,8 @@ pub struct TargetError {
     pub message: String,
     /// 1-based line and column in the JSON text, when known.
     pub position: Option<(usize, usize)>,
+    /// The byte range of the value (or key) the error is about, when known.
+    pub range: Option<std::ops::Range<usize>>,
 }
 
 impl fmt::Display for TargetError {
@@ -230,6 +233,7 @@ fn err(field: impl Into<String>, message: impl Into<String>) -> TargetError {
         field: field.into(),
         message: message.into(),
         position: None,
+        range: None,
     }
 }
 
@@ -242,96 +246,150 @@ const TOP_FIELDS: &[&str] = &[
     "constraints",
 ];
 
-#[derive(Deserialize)]
-struct Raw {
-    #[serde(flatten)]
-    props: Props,
-    #[serde(default)]
-    constraints: Constraints,
+/// Places an error at a byte range of the text.
+fn at(mut e: TargetError, text: &str, r: std::ops::Range<usize>) -> TargetError {
+    e.position = Some(json::line_col(text, r.start));
+    e.range = Some(r);
+    e
 }
 
-/// Where a key first occurs in the text (1-based line, column), for errors about it.
-fn locate(text: &str, key: &str) -> Option<(usize, usize)> {
-    let needle = format!("\"{key}\"");
-    let at = text.find(&needle)?;
-    let line = text[..at].matches('\n').count() + 1;
-    let col = at - text[..at].rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
-    Some((line, col))
+/// serde's message without its " at line L column C" tail.
+fn bare(msg: &str) -> String {
+    msg.rsplit_once(" at line ")
+        .map(|(m, _)| m.to_string())
+        .unwrap_or_else(|| msg.to_string())
+}
+
+/// The name between the first pair of backticks of a serde message (`unknown field `x``).
+fn quoted(msg: &str) -> Option<&str> {
+    msg.split('`').nth(1)
+}
+
+/// Deserializes the top-level field `name` from its own text, so that an error carries the JSON path
+/// and the position of the value it is about (serde reports neither through the flattened props).
+fn field<T: serde::de::DeserializeOwned>(
+    text: &str,
+    spans: &[json::Span],
+    name: &str,
+) -> Result<Option<T>, TargetError> {
+    let Some(top) = spans.iter().find(|s| s.path == name) else {
+        return Ok(None);
+    };
+    let base = top.range.start;
+    let sub = &text[top.range.clone()];
+    serde_json::from_str::<T>(sub).map(Some).map_err(|e| {
+        let msg = e.to_string();
+        let off = base + json::offset(sub, e.line(), e.column());
+        let inner = json::innermost(spans, off).unwrap_or(top);
+        let container = spans
+            .iter()
+            .filter(|s| s.range.start <= off && off <= s.range.end)
+            .filter(|s| text.as_bytes().get(s.range.start) == Some(&b'{'))
+            .min_by_key(|s| s.range.len())
+            .unwrap_or(inner);
+        let named = |f: &str| {
+            if container.path.is_empty() {
+                f.to_string()
+            } else {
+                format!("{}.{f}", container.path)
+            }
+        };
+        if msg.starts_with("unknown field") {
+            let f = named(quoted(&msg).unwrap_or(""));
+            let r = spans
+                .iter()
+                .find(|s| s.path == f)
+                .and_then(|s| s.key.clone())
+                .unwrap_or(container.range.clone());
+            at(err(f, bare(&msg)), text, r)
+        } else if msg.starts_with("missing field") {
+            let f = named(quoted(&msg).unwrap_or(""));
+            let r = container.range.start..container.range.start + 1;
+            at(err(f, bare(&msg)), text, r)
+        } else {
+            at(
+                err(inner.path.clone(), bare(&msg)),
+                text,
+                inner.range.clone(),
+            )
+        }
+    })
 }
 
 /// Parses and validates a target.
 pub fn parse(text: &str) -> Result<Target, TargetError> {
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| TargetError {
         field: String::new(),
-        message: format!("not valid JSON: {e}"),
+        message: format!("not valid JSON: {}", bare(&e.to_string())),
         position: Some((e.line(), e.column())),
+        range: None,
     })?;
+    let spans = json::spans(text);
     let obj = value.as_object().ok_or_else(|| {
-        err(
+        let e = err(
             "",
             "a target is a JSON object (the output of `nasc props --json`)",
-        )
+        );
+        match json::find(&spans, "") {
+            Some(root) => at(e, text, root.range.clone()),
+            None => e,
+        }
     })?;
     for k in obj.keys() {
         if !TOP_FIELDS.contains(&k.as_str()) {
             let hint = crate::check::program::closest(k, TOP_FIELDS.iter().copied())
                 .map(|c| format!("; did you mean `{c}`?"))
                 .unwrap_or_default();
-            return Err(TargetError {
-                field: k.clone(),
-                message: format!(
+            let e = err(
+                k.clone(),
+                format!(
                     "unknown field (expected one of {}){hint}",
                     TOP_FIELDS.join(", ")
                 ),
-                position: locate(text, k),
+            );
+            return Err(match spans.iter().find(|s| s.path == *k) {
+                Some(s) => at(e, text, s.key.clone().unwrap_or(s.range.clone())),
+                None => e,
             });
         }
     }
     for k in ["inputs", "outputs"] {
         if !obj.contains_key(k) {
-            return Err(err(
-                k,
-                "missing: a target needs `inputs` and `outputs` (as `nasc props --json` prints them)",
+            return Err(at(
+                err(
+                    k,
+                    "missing: a target needs `inputs` and `outputs` (as `nasc props --json` prints them)",
+                ),
+                text,
+                0..1.min(text.len()),
             ));
         }
     }
-    let raw: Raw = serde_json::from_str(text).map_err(|e| {
-        let msg = e.to_string();
-        let field = msg
-            .split('`')
-            .nth(1)
-            .filter(|_| msg.contains("field"))
-            .unwrap_or("")
-            .to_string();
-        TargetError {
-            field,
-            message: msg
-                .rsplit_once(" at line ")
-                .map(|(m, _)| m.to_string())
-                .unwrap_or(msg),
-            position: Some((e.line(), e.column())),
+    let props = Props {
+        source: field(text, &spans, "source")?,
+        shape: crate::props::Shape {
+            inputs: field(text, &spans, "inputs")?.unwrap_or_default(),
+            outputs: field(text, &spans, "outputs")?.unwrap_or_default(),
+        },
+        depth: field(text, &spans, "depth")?.unwrap_or_default(),
+        mixing: field(text, &spans, "mixing")?.unwrap_or_default(),
+    };
+    let constraints: Constraints = field(text, &spans, "constraints")?.unwrap_or_default();
+    let library = validate(&props, &constraints).map_err(|e| {
+        if e.position.is_some() {
+            return e;
         }
-    })?;
-    let library = validate(&raw.props, &raw.constraints).map_err(|mut e| {
-        if e.position.is_none() {
-            let key = e
-                .field
-                .rsplit(['.', '['])
-                .next()
-                .unwrap_or("")
-                .trim_end_matches(']');
-            if !key.is_empty() && key.parse::<usize>().is_err() {
-                e.position = locate(text, key);
-            } else {
-                let head = e.field.split(['.', '[']).next().unwrap_or("");
-                e.position = locate(text, head);
+        match json::find(&spans, &e.field) {
+            Some(s) => {
+                let r = s.range.clone();
+                at(e, text, r)
             }
+            None => e,
         }
-        e
     })?;
     Ok(Target {
-        props: raw.props,
-        constraints: raw.constraints,
+        props,
+        constraints,
         library,
     })
 }

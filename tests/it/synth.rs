@@ -354,7 +354,7 @@ fn malformed_targets_name_the_field() {
         (
             r#"{"inputs": [{"name": "x", "shape": [1, 8, 4, 4]}], "outputs": [{"name": "y", "shape": [1, 8, 4, 4]}],
                "constraints": {"max_param": 10}}"#,
-            "max_param",
+            "constraints.max_param",
         ),
         (
             r#"{"inputs": [{"name": "x", "shape": [1, 8, 4, 4]}], "outputs": [{"name": "y", "shape": [2, 8, 4, 4]}]}"#,
@@ -449,4 +449,81 @@ fn cli_props_round_trip_and_exit_codes() {
     let (code, _, err) = nasc(&["synth", "--replace", "examples/resnet20.nasl:h_1.repeat"]);
     assert_eq!(code, 2);
     assert!(err.contains("top-level"), "{err}");
+}
+
+/// Every bad target of tests/data/synth: the JSON path and the line and column of the value it is about
+/// (one snapshot: a reviewer reads the whole table).
+#[test]
+fn bad_targets_point_at_the_field() {
+    let dir = crate::root().join("tests/data/synth");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("bad_"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 18);
+    let mut table = String::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        let e = synth::target::parse(&text).expect_err(&f.display().to_string());
+        let (l, c) = e.position.unwrap_or((0, 0));
+        table.push_str(&format!(
+            "{}:{l}:{c}  {}  {}\n",
+            f.file_name().unwrap().to_string_lossy(),
+            if e.field.is_empty() { "-" } else { &e.field },
+            e.message
+        ));
+    }
+    insta::assert_snapshot!(table);
+    // the CLI: exit 2, the caret on the value, and a JSON record for scripts
+    let f = dir.join("bad_01_string_in_shape.json");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_nasc"))
+        .args(["synth", "--props", f.to_str().unwrap(), "--json"])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("bad_01_string_in_shape.json:3:45"), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["result"], "invalid_target");
+    assert_eq!(v["field"], "outputs[0].shape[2]");
+    assert_eq!(
+        (v["line"].as_u64(), v["column"].as_u64()),
+        (Some(3), Some(45))
+    );
+}
+
+fn unsat_fields(json: &str) -> Vec<String> {
+    let t = synth::target::parse(json).unwrap();
+    match solve(&t, &Options::default()) {
+        Outcome::Unsat { explanation } => explanation.fields,
+        o => panic!("{o:?}"),
+    }
+}
+
+/// The op library and argument domains are not assertions z3 can put in a core; an unsat answer still
+/// names the restrictions without which a program exists, and only those.
+#[test]
+fn unsat_answers_name_the_library_restrictions_that_matter() {
+    let head =
+        r#"{"inputs": [{"name": "x", "shape": [1, 8, 4, 4]}], "outputs": [{"name": "y", "shape": "#;
+    let f = unsat_fields(&format!(
+        r#"{head}[1, 32, 4, 4]}}], "constraints": {{"ops": ["relu"], "max_ops": 2}}}}"#
+    ));
+    assert!(f.contains(&"constraints.ops".to_string()), "{f:?}");
+    // both a stride-2 conv and a pool would halve the size: each restriction is named
+    let f = unsat_fields(&format!(
+        r#"{head}[1, 8, 2, 2]}}], "constraints": {{"ops": ["conv", "relu"], "stride": [1], "max_ops": 2}}}}"#
+    ));
+    assert!(
+        f.contains(&"constraints.ops".to_string()) && f.contains(&"constraints.stride".to_string()),
+        "{f:?}"
+    );
+    // no library grows the spatial size: the library is not blamed
+    let f = unsat_fields(&format!(
+        r#"{head}[1, 8, 8, 8]}}], "constraints": {{"ops": ["conv", "relu"], "max_ops": 2}}}}"#
+    ));
+    assert!(f.iter().all(|x| !x.starts_with("constraints.")), "{f:?}");
 }
