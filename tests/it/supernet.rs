@@ -6,7 +6,7 @@
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const NASC: &str = env!("CARGO_BIN_EXE_nasc");
 const SPACE: &str = "examples/fmnist_space.nasl";
@@ -101,16 +101,29 @@ fn a_supernet_trains_resumes_searches_and_extracts() {
         .args(train(&part))
         .env("NASC_FAULT_EPOCH_DELAY_MS", "3000")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let first = dir.path().join("part.db.supernet/supernet-1.safetensors");
-    let t0 = Instant::now();
-    while !first.exists() && t0.elapsed() < Duration::from_secs(300) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    // the epoch line is printed after the store has committed the epoch (the checkpoint's file
+    // appears earlier, before the commit: killing on the file alone races the commit)
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if line.contains("epoch 1:") {
+                let _ = tx.send(());
+            }
+        }
+    });
+    let committed = rx.recv_timeout(Duration::from_secs(300)).is_ok();
     child.kill().unwrap();
     assert!(!child.wait().unwrap().success(), "killed, not finished");
+    assert!(committed, "the first epoch was reported");
+    let first = dir.path().join("part.db.supernet/supernet-1.safetensors");
     assert!(first.exists(), "the first epoch was checkpointed");
     let o = run(&["search", "resume", s(&part), "--json"]);
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
