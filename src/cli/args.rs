@@ -666,6 +666,10 @@ pub struct SupernetSearchArgs {
     /// Probability that a child is a uniform crossover of two parents (else a mutation).
     #[arg(long, default_value_t = 0.5, value_parser = bounds::non_negative, allow_negative_numbers = true)]
     pub p_crossover: f64,
+    /// MACs bucket width of the archive (the best subnet per bucket; SI suffixes: 10M); default a round
+    /// twentieth of the range.
+    #[arg(long, value_name = "MACS")]
+    pub bucket: Option<String>,
     #[arg(long, default_value_t = 0, value_parser = bounds::seed, allow_negative_numbers = true)]
     pub seed: u64,
     /// Print the candidates as JSON on stdout.

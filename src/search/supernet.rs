@@ -732,6 +732,22 @@ pub fn rank(a: (f64, i64, i64), b: (f64, i64, i64)) -> std::cmp::Ordering {
     b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2))
 }
 
+/// The archive of a search (AlphaNet's): the best subnet, by [`rank`], of each MACs bucket
+/// `[k·bucket, (k+1)·bucket)` that holds one, by MACs. `ranked` is best first, as [`search`] returns it.
+pub fn archive(ranked: &[Candidate], bucket: i64) -> Vec<Candidate> {
+    let bucket = bucket.max(1);
+    let mut best: std::collections::BTreeMap<i64, &Candidate> = Default::default();
+    for c in ranked {
+        best.entry(c.macs.div_euclid(bucket)).or_insert(c);
+    }
+    best.into_values().cloned().collect()
+}
+
+/// The default archive bucket of a MACs range: a round twentieth of it.
+pub fn default_bucket(lo: i64, hi: i64) -> i64 {
+    round_width((hi - lo).max(1))
+}
+
 /// One evaluated subnet.
 #[derive(Clone, Debug, Serialize)]
 pub struct Candidate {
@@ -896,12 +912,8 @@ pub fn search(
             return Err(SupernetError::Interrupted);
         }
         let mut ranked: Vec<usize> = (0..evaluated.len()).collect();
-        ranked.sort_by(|&a, &b| {
-            evaluated[b]
-                .1
-                .val_accuracy
-                .total_cmp(&evaluated[a].1.val_accuracy)
-        });
+        let key = |c: &Candidate| (c.val_accuracy, c.macs, c.id);
+        ranked.sort_by(|&a, &b| rank(key(&evaluated[a].1), key(&evaluated[b].1)));
         let top = &ranked[..ranked.len().min(o.population).div_ceil(2).max(1)];
         let pa = top[rng.gen_range(0..top.len())];
         let mut child = evaluated[pa].0.clone();
@@ -992,6 +1004,35 @@ mod tests {
         assert!(parse_macs_range("2M..1M").is_err());
         assert!(parse_macs("-3M").is_err());
         assert!(parse_macs("x").is_err());
+    }
+
+    #[test]
+    fn the_archive_keeps_the_best_per_bucket() {
+        let c = |id, macs, acc| Candidate {
+            id,
+            arch: format!("a{id}"),
+            macs,
+            params: 0,
+            val_accuracy: acc,
+            how: "sample".into(),
+        };
+        let mut all = vec![
+            c(1, 1_200_000, 0.5),
+            c(2, 1_900_000, 0.7),
+            c(3, 2_100_000, 0.6),
+            c(4, 1_500_000, 0.7),
+            c(5, 2_999_999, 0.6),
+        ];
+        all.sort_by(|a, b| {
+            rank(
+                (a.val_accuracy, a.macs, a.id),
+                (b.val_accuracy, b.macs, b.id),
+            )
+        });
+        let ids: Vec<i64> = archive(&all, 1_000_000).iter().map(|c| c.id).collect();
+        // bucket 1M: 4 (0.7 with fewer MACs than 2); bucket 2M: 3 (0.6, fewer MACs than 5)
+        assert_eq!(ids, vec![4, 3]);
+        assert_eq!(default_bucket(2_000_000, 6_000_000), 200_000);
     }
 
     #[test]

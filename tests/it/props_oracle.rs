@@ -339,7 +339,9 @@ fn analytic_mixing_equals_the_oracle_on_every_op() {
     );
     for (k, (op, src, loose)) in all.iter().enumerate() {
         let g = build(src, &format!("op{k}"));
-        let draws = if op.contains("max") { 96 } else { 12 };
+        // Gates (relu and co.) have a zero derivative on half their inputs: with 12 draws a position's
+        // 12 inputs were all negative once in CI (2^-12 per position), so every op gets 48.
+        let draws = if op.contains("max") { 96 } else { 48 };
         let conc = concrete(&g, draws, k as i64);
         let abs = abstract_(&g);
         if let Err(e) = compare(&g, &conc, &abs, loose, op, true) {

@@ -300,7 +300,7 @@ fn report_renders_in_headless_chromium() {
 
     // the files
     let out = tmp.path().join("report");
-    let index = report::write("runs/run.db", &run, &individuals, &out).expect("written");
+    let index = report::write("runs/run.db", &run, &individuals, &[], &out).expect("written");
     assert_eq!(index, out.join("index.html"));
     let mut files: Vec<String> = std::fs::read_dir(&out)
         .expect("the report folder")
@@ -326,9 +326,9 @@ fn report_renders_in_headless_chromium() {
         );
     }
     let html = std::fs::read_to_string(&index).expect("index.html");
-    assert_eq!(html, report::render("runs/run.db", &run, &individuals));
+    assert_eq!(html, report::render("runs/run.db", &run, &individuals, &[]));
     // written twice: replaced whole
-    report::write("runs/run.db", &run, &individuals, &out).expect("rewritten");
+    report::write("runs/run.db", &run, &individuals, &[], &out).expect("rewritten");
     assert_eq!(std::fs::read_dir(&out).expect("folder").count(), 5);
 
     let page = std::fs::canonicalize(&index).expect("absolute path");

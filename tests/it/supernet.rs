@@ -158,6 +158,26 @@ fn a_supernet_trains_resumes_searches_and_extracts() {
         assert!((2_000_000..=6_000_000).contains(&m), "{c}");
     }
     let best = &cands[0];
+    // the archive: the best per MACs bucket, best of all among them
+    let arch = v["archive"].as_array().unwrap();
+    let bucket = v["bucket"].as_i64().unwrap();
+    assert!(!arch.is_empty() && arch.len() <= cands.len());
+    assert!(arch.iter().any(|c| c["id"] == best["id"]), "{v}");
+    let keys: Vec<i64> = arch
+        .iter()
+        .map(|c| c["macs"].as_i64().unwrap() / bucket)
+        .collect();
+    assert!(
+        keys.windows(2).all(|w| w[0] < w[1]),
+        "one per bucket, by MACs: {keys:?}"
+    );
+    // the report draws the searched subnets and stage 1's curves
+    let rep = dir.path().join("report");
+    let o = run(&["search", "report", s(&full), "--out", s(&rep)]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let html = std::fs::read_to_string(rep.join("index.html")).unwrap();
+    assert!(html.contains("Supernet training (stage 1)"));
+    assert!(rep.join("supernet-accuracy.svg").exists());
     // out of range: a clear usage error
     let o = run(&["supernet", "search", s(&full), "--macs", "100M..200M"]);
     assert_eq!(

@@ -403,7 +403,16 @@ pub(super) fn report(a: &ReportArgs) -> ExitCode {
         p.into()
     });
     let location = a.store.display().to_string();
-    match crate::search::report::write(&location, &run, &inds, &out) {
+    // a supernet run's stage-1 curves (its driver state); other drivers have none
+    let training = if run.driver == "supernet" {
+        match crate::search::supernet::load_state(&st) {
+            Ok(s) => s.curves,
+            Err(e) => return usage(e),
+        }
+    } else {
+        Vec::new()
+    };
+    match crate::search::report::write(&location, &run, &inds, &training, &out) {
         Ok(index) => {
             eprintln!("wrote {}", index.display());
             if a.json {

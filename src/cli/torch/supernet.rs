@@ -512,6 +512,14 @@ fn search(a: &SupernetSearchArgs) -> ExitCode {
         Ok(r) => r,
         Err(m) => return usage(m),
     };
+    let bucket = match &a.bucket {
+        None => sn::default_bucket(lo, hi),
+        Some(b) => match sn::parse_macs(b) {
+            Ok(0) => return usage("--bucket is a MACs width above 0"),
+            Ok(b) => b,
+            Err(m) => return usage(format!("--bucket: {m}")),
+        },
+    };
     for (n, v) in [("p-mutate", a.p_mutate), ("p-crossover", a.p_crossover)] {
         if v > 1.0 {
             return usage(format!("--{n} is a probability in [0, 1], not {v}"));
@@ -566,6 +574,7 @@ fn search(a: &SupernetSearchArgs) -> ExitCode {
         Err(e) => return failed(&e, &prog.sources),
     };
     let secs = t0.elapsed().as_secs_f64();
+    let archive = sn::archive(&found, bucket);
     if a.json {
         println!(
             "{}",
@@ -574,6 +583,8 @@ fn search(a: &SupernetSearchArgs) -> ExitCode {
                 "macs_max": hi,
                 "seconds": secs,
                 "candidates": found,
+                "bucket": bucket,
+                "archive": archive,
             }))
             .unwrap_or_default()
         );
@@ -584,6 +595,21 @@ fn search(a: &SupernetSearchArgs) -> ExitCode {
         "id", "val acc", "MACs", "params", "how"
     );
     for c in found.iter().take(15) {
+        println!(
+            "{:>5}  {:>7.2}%  {:>10}  {:>9}  {:<9}  {}",
+            c.id,
+            100.0 * c.val_accuracy,
+            mega(c.macs),
+            mega(c.params),
+            c.how,
+            c.arch
+        );
+    }
+    if found.len() > 15 {
+        println!("  … {} more (--json lists all)", found.len() - 15);
+    }
+    println!("\nthe best per {} MACs:", mega(bucket));
+    for c in &archive {
         println!(
             "{:>5}  {:>7.2}%  {:>10}  {:>9}  {:<9}  {}",
             c.id,

@@ -1,4 +1,4 @@
-//! The HTML report of an evolution run (`nasc search report`): one self-contained page (inline CSS and
+//! The HTML report of a search run — evolution or supernet — (`nasc search report`): one self-contained page (inline CSS and
 //! SVG, a few lines of optional script to sort tables; no external resource, no network) made from the
 //! run store's rows alone, so it can be made at any time, also while the search runs.
 //!
@@ -8,7 +8,7 @@
 //! parent, how many are on a front, synthesis outcomes). [`render`] is the page: a header (driver, seed,
 //! version, settings, counts, wall time), accuracy-vs-cost scatter plots with the fronts, the search curves
 //! by trial and by wall time, the mutation-kind table, the Pareto individuals with their export command
-//! and program, and the failures. [`write`] stores the page and each plot (`DIR/index.html`,
+//! and program, and the failures; for a supernet run also its stage-1 curves (accuracy and loss by epoch). [`write`] stores the page and each plot (`DIR/index.html`,
 //! `DIR/<plot>.svg`) through `base::fs::write_atomic`. Nothing here panics on any stored data: missing,
 //! NaN or huge values are shown as `—` or in short units and left out of the plots.
 //!
@@ -19,6 +19,7 @@ pub mod svg;
 
 use crate::base::fs::write_atomic;
 use crate::search::pareto;
+use crate::search::supernet::Curve;
 use crate::store::{Counts, Individual, Run, Status};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -629,6 +630,56 @@ fn curve_plot(points: &[CurvePoint], by_time: bool) -> Plot {
     }
 }
 
+/// A supernet's stage-1 curves by epoch: validation accuracy of the largest and smallest subnets, or the
+/// training losses.
+fn training_plot(curves: &[Curve], loss: bool) -> Plot {
+    let series = |name: &str, color: &str, f: &dyn Fn(&Curve) -> f64, scale: f64| Series {
+        name: name.into(),
+        color: color.into(),
+        mark: Some(Mark::Dot(3.5)),
+        line: Line::Poly,
+        points: curves
+            .iter()
+            .filter(|c| f(c).is_finite())
+            .map(|c| Point {
+                x: (c.epoch + 1) as f64,
+                y: f(c) * scale,
+                title: format!("{name} · epoch {} · {:.4}", c.epoch + 1, f(c) * scale),
+            })
+            .collect(),
+    };
+    let mut xa = Axis::linear("epoch");
+    xa.integer = true;
+    xa.ticks = TickFormat::Plain;
+    let (title, y, s) = if loss {
+        (
+            "Training loss by epoch",
+            "mean loss per step",
+            vec![
+                series("largest (labels)", "#1f77b4", &|c| c.loss_largest, 1.0),
+                series("sampled (distilled)", "#9467bd", &|c| c.loss_sampled, 1.0),
+                series("smallest (distilled)", "#ff7f0e", &|c| c.loss_smallest, 1.0),
+            ],
+        )
+    } else {
+        (
+            "Validation accuracy by epoch",
+            "validation accuracy (%)",
+            vec![
+                series("largest subnet", "#1f77b4", &|c| c.val_largest, 100.0),
+                series("smallest subnet", "#ff7f0e", &|c| c.val_smallest, 100.0),
+            ],
+        )
+    };
+    Plot {
+        title: title.into(),
+        x: xa,
+        y: Axis::linear(y),
+        series: s,
+        empty: NO_POINT.into(),
+    }
+}
+
 /// The plots of the page: file stem, heading, SVG.
 fn plots(summary: &Summary, sorted: &[&Individual]) -> Vec<(&'static str, String)> {
     vec![
@@ -1010,12 +1061,17 @@ fn build(
     location: &str,
     run: &Run,
     individuals: &[Individual],
+    training: &[Curve],
 ) -> (String, Vec<(&'static str, String)>) {
     let s = summarize(run, individuals);
     let mut sorted: Vec<&Individual> = individuals.iter().collect();
     sorted.sort_by_key(|i| i.id);
     let by_id: HashMap<i64, &Individual> = sorted.iter().map(|i| (i.id, *i)).collect();
-    let plots = plots(&s, &sorted);
+    let mut plots = plots(&s, &sorted);
+    if !training.is_empty() {
+        plots.push(("supernet-accuracy", training_plot(training, false).to_svg()));
+        plots.push(("supernet-loss", training_plot(training, true).to_svg()));
+    }
 
     let mut out = String::new();
     let _ = write!(
@@ -1043,6 +1099,16 @@ fn build(
     figure(&mut out, 2);
     figure(&mut out, 3);
     out.push_str("</div>");
+    if !training.is_empty() {
+        out.push_str(
+            "<h2 id=\"training-heading\">Supernet training (stage 1)</h2><p class=\"muted\">Per epoch: \
+             validation accuracy of the largest and smallest subnets after batch-norm calibration, and the \
+             mean training loss of the largest, the sampled and the smallest subnets.</p><div class=\"plots\">",
+        );
+        figure(&mut out, 4);
+        figure(&mut out, 5);
+        out.push_str("</div>");
+    }
     kinds_table(&mut out, &s);
     pareto_table(&mut out, location, &s, &by_id);
     failed_table(&mut out, &sorted);
@@ -1051,8 +1117,9 @@ fn build(
 }
 
 /// The whole HTML page (self-contained: inline CSS and inline SVGs, no external resources, no network).
-pub fn render(location: &str, run: &Run, individuals: &[Individual]) -> String {
-    build(location, run, individuals).0
+/// `training` is a supernet run's stage-1 curves (empty for other drivers).
+pub fn render(location: &str, run: &Run, individuals: &[Individual], training: &[Curve]) -> String {
+    build(location, run, individuals, training).0
 }
 
 /// Writes `DIR/index.html` (and each plot also as `DIR/<name>.svg`) atomically, creating DIR; returns the
@@ -1061,9 +1128,10 @@ pub fn write(
     location: &str,
     run: &Run,
     individuals: &[Individual],
+    training: &[Curve],
     dir: &Path,
 ) -> std::io::Result<PathBuf> {
-    let (html, plots) = build(location, run, individuals);
+    let (html, plots) = build(location, run, individuals, training);
     std::fs::create_dir_all(dir)?;
     for (name, svg) in &plots {
         write_atomic(&dir.join(format!("{name}.svg")), svg)?;
@@ -1244,7 +1312,7 @@ mod tests {
     #[test]
     fn page_escapes_and_handles_edge_cases() {
         let pop = population();
-        let html = render("runs/my run's.db", &run(), &pop);
+        let html = render("runs/my run's.db", &run(), &pop, &[]);
         assert!(html.starts_with("<!DOCTYPE html>"));
         assert_eq!(html.matches("<svg").count(), 4);
         assert!(!html.contains("<&>") && html.contains("// 2 &lt;&amp;&gt;"));
@@ -1259,18 +1327,19 @@ mod tests {
         );
         assert!(!html.contains("https://") && !html.contains(" src=") && !html.contains("<link"));
         // nothing finished
-        let empty = render("r.db", &run(), &[ind(1, None, None, Status::Pending)]);
+        let empty = render("r.db", &run(), &[ind(1, None, None, Status::Pending)], &[]);
         assert_eq!(
             empty.matches("no finished evaluation yet").count(),
             5,
             "4 plots and the front table"
         );
-        assert!(render("r.db", &run(), &[]).contains("no finished evaluation yet"));
+        assert!(render("r.db", &run(), &[], &[]).contains("no finished evaluation yet"));
         // one point; all params equal; huge values; NaN times
         let one = render(
             "r.db",
             &run(),
             &[done(ind(1, None, None, Status::Pending), 272_474, 1, 0.5)],
+            &[],
         );
         assert!(one.contains("272,474") && one.contains("0.27 M"));
         let mut same: Vec<Individual> = (1..5)
@@ -1300,7 +1369,7 @@ mod tests {
         same.push(odd);
         let mut r = run();
         r.created_at = f64::NAN;
-        let html = render("r.db", &r, &same);
+        let html = render("r.db", &r, &same, &[]);
         assert!(html.contains("9,223,372,036,854,775,807"));
         // (the script's `isNaN` aside)
         let page = &html[..html.find("<script>").unwrap_or(html.len())];
@@ -1331,5 +1400,29 @@ mod tests {
         assert_eq!(excerpt("a\nb\nc\nd", 3, 10), ("a\nb\nc".to_string(), true));
         assert_eq!(excerpt("abcdef", 3, 3), ("abc…".to_string(), true));
         assert_eq!(excerpt("ab", 3, 3), ("ab".to_string(), false));
+    }
+
+    #[test]
+    fn a_supernet_run_shows_its_stage_1_curves() {
+        let c = |epoch, acc: f64| Curve {
+            epoch,
+            steps: 10 * (epoch + 1),
+            loss_largest: 2.0 - acc,
+            loss_sampled: 2.1 - acc,
+            loss_smallest: f64::NAN,
+            val_largest: acc,
+            val_smallest: acc / 2.0,
+            seconds: 1.0,
+        };
+        let pop = [done(ind(1, None, None, Status::Pending), 272_474, 1, 0.5)];
+        let plain = render("r.db", &run(), &pop, &[]);
+        assert!(!plain.contains("training-heading"));
+        let html = render("r.db", &run(), &pop, &[c(0, 0.25), c(1, 0.5)]);
+        assert!(html.contains("training-heading"), "{html}");
+        assert!(html.contains("Validation accuracy by epoch"));
+        assert!(html.contains("Training loss by epoch"));
+        // the NaN loss is left out of its plot, never drawn as NaN
+        assert!(!html.contains("smallest (distilled) · epoch"));
+        assert!(html.contains("largest subnet · epoch 2 · 50.0000"));
     }
 }
