@@ -8,6 +8,9 @@
 //! zero are errors, never panics or wrap-around.
 
 use std::fmt;
+use std::sync::Arc;
+
+use smallvec::SmallVec;
 
 /// What can go wrong in symbolic arithmetic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,8 +23,9 @@ pub type SymResult = Result<Sym, SymError>;
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Atom {
-    /// A named symbol. Names starting with `?` are unknowns introduced by the checker.
-    Var(String),
+    /// A named symbol. Names starting with `?` are unknowns introduced by the checker. Shared, so that
+    /// cloning a shape copies no name.
+    Var(Arc<str>),
     /// `floor(a / b)`, kept opaque (already simplified as far as possible).
     Div(Box<Sym>, Box<Sym>),
     /// `a mod b` (floored), kept opaque.
@@ -37,16 +41,21 @@ pub struct Sym {
     terms: Terms,
 }
 
+/// A monomial: a sorted multiset of atoms (empty: the constant term). Inline up to one atom, so the
+/// common `H` or `C` costs no allocation.
+type Mono = SmallVec<[Atom; 1]>;
+
 /// The terms of a polynomial: (monomial, coefficient) pairs sorted by monomial, each monomial once. A
-/// sorted vector rather than a `BTreeMap`: most formulas have one or two terms, and the checker clones
-/// shapes constantly (a one-entry map allocates a whole node). Ordering, equality and hashing are those of
-/// the sequence of pairs, as for the map.
+/// sorted small vector rather than a `BTreeMap`: most formulas have one term (a symbol or a constant), and
+/// the checker clones shapes constantly, so one term lives inline and a shape's clone allocates nothing
+/// (scripts/bench_startup.sh: checking a 10,000-line program made 1.25M allocations before, half of them
+/// here). Ordering, equality and hashing are those of the sequence of pairs, as for the map.
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-struct Terms(Vec<(Vec<Atom>, i64)>);
+struct Terms(SmallVec<[(Mono, i64); 1]>);
 
 impl Terms {
     fn new() -> Terms {
-        Terms(Vec::new())
+        Terms(SmallVec::new())
     }
 
     fn find(&self, m: &[Atom]) -> Result<usize, usize> {
@@ -54,7 +63,7 @@ impl Terms {
     }
 
     /// Sets the coefficient of `m` (a zero is kept until an `add` drops it, as a map entry would be).
-    fn insert(&mut self, m: Vec<Atom>, c: i64) {
+    fn insert(&mut self, m: Mono, c: i64) {
         match self.find(&m) {
             Ok(i) => self.0[i].1 = c,
             Err(i) => self.0.insert(i, (m, c)),
@@ -78,18 +87,18 @@ impl Terms {
             }
             Err(i) => {
                 if c != 0 {
-                    self.0.insert(i, (m.to_vec(), c));
+                    self.0.insert(i, (Mono::from(m), c));
                 }
             }
         }
         Ok(())
     }
 
-    fn iter(&self) -> impl DoubleEndedIterator<Item = (&Vec<Atom>, &i64)> {
+    fn iter(&self) -> impl DoubleEndedIterator<Item = (&Mono, &i64)> {
         self.0.iter().map(|(m, c)| (m, c))
     }
 
-    fn keys(&self) -> impl Iterator<Item = &Vec<Atom>> {
+    fn keys(&self) -> impl Iterator<Item = &Mono> {
         self.0.iter().map(|(m, _)| m)
     }
 
@@ -107,10 +116,10 @@ impl Terms {
 }
 
 impl<'a> IntoIterator for &'a Terms {
-    type Item = (&'a Vec<Atom>, &'a i64);
+    type Item = (&'a Mono, &'a i64);
     type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (Vec<Atom>, i64)>,
-        fn(&'a (Vec<Atom>, i64)) -> (&'a Vec<Atom>, &'a i64),
+        std::slice::Iter<'a, (Mono, i64)>,
+        fn(&'a (Mono, i64)) -> (&'a Mono, &'a i64),
     >;
 
     fn into_iter(self) -> Self::IntoIter {
@@ -145,18 +154,18 @@ impl Sym {
     pub fn constant(c: i64) -> Sym {
         let mut terms = Terms::new();
         if c != 0 {
-            terms.insert(Vec::new(), c);
+            terms.insert(Mono::new(), c);
         }
         Sym { terms }
     }
 
-    pub fn var(name: impl Into<String>) -> Sym {
+    pub fn var(name: impl Into<Arc<str>>) -> Sym {
         Sym::atom(Atom::Var(name.into()))
     }
 
     fn atom(a: Atom) -> Sym {
         let mut terms = Terms::new();
-        terms.insert(vec![a], 1);
+        terms.insert(smallvec::smallvec![a], 1);
         Sym { terms }
     }
 
@@ -227,7 +236,7 @@ impl Sym {
         let mut out = Sym::default();
         for (m1, c1) in &self.terms {
             for (m2, c2) in &o.terms {
-                let mut m: Vec<Atom> = m1.iter().chain(m2.iter()).cloned().collect();
+                let mut m: Mono = m1.iter().chain(m2.iter()).cloned().collect();
                 m.sort();
                 let mut t = Terms::new();
                 t.insert(m, ck(c1.checked_mul(*c2))?);
@@ -442,7 +451,7 @@ impl fmt::Display for Sym {
             return f.write_str("0");
         }
         // non-constant terms first (higher degree first), the constant last
-        let mut terms: Vec<(&Vec<Atom>, &i64)> = self.terms.iter().collect();
+        let mut terms: Vec<(&Mono, &i64)> = self.terms.iter().collect();
         terms.sort_by(|a, b| {
             (a.0.is_empty(), std::cmp::Reverse(a.0.len()), a.0).cmp(&(
                 b.0.is_empty(),

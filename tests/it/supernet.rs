@@ -61,6 +61,64 @@ fn the_table_reproduces_attentivenas_a0_macs() {
     assert_eq!((mega[1].1, mega[1].2), (274.46, 1179.10), "{mega:?}");
 }
 
+/// The ImageNet-sized space (27 decisions, 224×224 inputs, 1000 classes) takes one sandwich step on
+/// random images through the real CLI: the largest, two attentive samples and the smallest subnet run
+/// forward and backward on shared weights, one optimizer step is taken and checkpointed, and the losses
+/// are those of an untrained 1000-way classifier (about ln 1000).
+#[test]
+fn the_imagenet_space_takes_one_step_on_random_data() {
+    use rand::{Rng, SeedableRng};
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("random224.csv");
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let mut text = String::new();
+    for _ in 0..6 {
+        for _ in 0..3 * 224 * 224 {
+            text.push_str(&rng.gen_range(0..256).to_string());
+            text.push(',');
+        }
+        text.push_str(&format!("{}\n", rng.gen_range(0..1000)));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let db = dir.path().join("mb.db");
+    let data = format!("csv:{}:3,224,224", s(&csv));
+    let v = ok(&run(&[
+        "supernet",
+        "train",
+        "examples/mobilenetv3_space.nasl",
+        "--store",
+        s(&db),
+        "--data",
+        &data,
+        "--epochs",
+        "1",
+        "--max-steps",
+        "1",
+        "--batch",
+        "2",
+        "--val",
+        "2",
+        "--bn-calib",
+        "1",
+        "--table-samples",
+        "20",
+        "--seed",
+        "3",
+        "--json",
+    ]));
+    assert_eq!(v["epochs"], 1);
+    assert_eq!(v["optimizer_steps"], 1);
+    let c = &v["curves"][0];
+    for k in ["loss_largest", "loss_sampled", "loss_smallest"] {
+        let l = c[k].as_f64().unwrap();
+        assert!((l - 1000f64.ln()).abs() < 1.0, "{k} = {l}: {v}");
+    }
+    assert!(dir
+        .path()
+        .join("mb.db.supernet/supernet-1.safetensors")
+        .is_file());
+}
+
 #[test]
 fn a_supernet_trains_resumes_searches_and_extracts() {
     let dir = tempfile::tempdir().unwrap();
